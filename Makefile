@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/causeloop
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: install demo test lint test-services bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	@echo ""
+	@echo "Serving the example API on http://127.0.0.1:$(PORT)/  (README: 'Walkthrough' lists what to try)"
+	@echo "  curl -i http://127.0.0.1:$(PORT)/api/nope"
+	@echo "  curl -i -X POST http://127.0.0.1:$(PORT)/auth/token -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"demo-password\",\"workspace\":\"acme\"}'"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy causeloop_errors example_project
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check --fail-level WARNING
+
+test: install lint
+	$(VENV)/bin/pytest -q
+
+test-services: install
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) -m tests.services_preflight
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .mypy_cache .ruff_cache

@@ -1,0 +1,22 @@
+"""Application config: wiring happens here and nowhere else."""
+
+from django.apps import AppConfig
+from django.core import checks
+from django.core.signals import request_finished, setting_changed
+
+
+class CauseloopErrorsConfig(AppConfig):
+    name = "causeloop_errors"
+    verbose_name = "Causeloop errors"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from causeloop_errors import catalog
+        from causeloop_errors import checks as app_checks
+        from causeloop_errors import trace
+
+        checks.register(app_checks.check_exception_handler)
+        checks.register(app_checks.check_middleware)
+        checks.register(app_checks.check_settings)
+        setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
+        request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")

@@ -1,0 +1,184 @@
+"""The registry of error codes: code -> HTTP status, default message, description.
+
+Everything the app renders comes from here. The built-in codes are the Causeloop
+contract's table plus the statuses it is silent on; hosts add theirs through the
+``CODES`` setting. The first code registered for a status is that status's generic
+code, which an unknown code degrades to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from causeloop_errors.conf import app_settings
+
+logger = logging.getLogger("causeloop_errors")
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """One entry of the catalog."""
+
+    code: str
+    status: int
+    message: str
+    description: str
+    builtin: bool = True
+
+
+BUILTIN: tuple[ErrorCode, ...] = (
+    ErrorCode(
+        "validation_error",
+        400,
+        "Request validation failed",
+        "Request body or query params failed validation. Check details for field-level messages.",
+    ),
+    ErrorCode(
+        "unauthorized",
+        401,
+        "Missing or invalid credentials.",
+        "Missing or invalid Authorization header, or expired token.",
+    ),
+    ErrorCode(
+        "invalid_grant",
+        401,
+        "The subject token is invalid or could not be verified.",
+        "The subject_token passed to /auth/exchange is invalid or could not be verified.",
+    ),
+    ErrorCode(
+        "forbidden",
+        403,
+        "You do not have permission to perform this action.",
+        "Valid token but insufficient scope for this operation.",
+    ),
+    ErrorCode(
+        "mfa_required",
+        403,
+        "MFA enrollment is required by this workspace.",
+        "MFA enrollment is required by this workspace.",
+    ),
+    ErrorCode(
+        "sso_required",
+        403,
+        "SSO is enforced for this workspace — use the SSO flow.",
+        "SSO is enforced for this workspace — use the SSO flow.",
+    ),
+    ErrorCode("not_found", 404, "The requested resource does not exist.", "The requested resource does not exist."),
+    ErrorCode(
+        "method_not_allowed",
+        405,
+        "Method not allowed.",
+        "The HTTP method is not supported by this endpoint. See the Allow header.",
+    ),
+    ErrorCode(
+        "not_acceptable",
+        406,
+        "The requested response format is not available.",
+        "The Accept header asks for a format the endpoint cannot produce.",
+    ),
+    ErrorCode(
+        "conflict",
+        409,
+        "The operation conflicts with existing state.",
+        "The operation would create a duplicate (e.g. a service account with the same name).",
+    ),
+    ErrorCode(
+        "payload_too_large",
+        413,
+        "Request body is too large.",
+        "The request body exceeds the size the server accepts.",
+    ),
+    ErrorCode(
+        "unsupported_media_type",
+        415,
+        "Unsupported media type.",
+        "The Content-Type of the request body is not accepted by this endpoint.",
+    ),
+    ErrorCode(
+        "unprocessable_entity",
+        422,
+        "The request was well-formed but semantically invalid.",
+        "The request was well-formed but semantically invalid.",
+    ),
+    ErrorCode(
+        "rate_limited",
+        429,
+        "Too many requests.",
+        "Too many requests from this IP. See the Retry-After header.",
+    ),
+    ErrorCode("internal_error", 500, "Unexpected server error.", "Unexpected server error."),
+    ErrorCode(
+        "service_unavailable",
+        503,
+        "Service temporarily unavailable.",
+        "The service is temporarily unable to handle the request. See the Retry-After header.",
+    ),
+)
+
+
+def _host_code(entry: Any) -> ErrorCode:
+    return ErrorCode(
+        code=str(entry["code"]),
+        status=int(entry["status"]),
+        message=str(entry["message"]),
+        description=str(entry.get("description", entry["message"])),
+        builtin=False,
+    )
+
+
+@cache
+def _registry() -> dict[str, ErrorCode]:
+    codes = {entry.code: entry for entry in BUILTIN}
+    for raw in app_settings.CODES:
+        try:
+            entry = _host_code(raw)
+        except (KeyError, TypeError, ValueError):
+            continue  # reported by check causeloop_errors.E005
+        codes.setdefault(entry.code, entry)
+    return codes
+
+
+@cache
+def _generic_by_status() -> dict[int, ErrorCode]:
+    generic: dict[int, ErrorCode] = {}
+    for entry in _registry().values():
+        generic.setdefault(entry.status, entry)
+    return generic
+
+
+def reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
+    """Forget the cached registry when ``CAUSELOOP_ERRORS`` changes (tests, reloads)."""
+    if setting == "CAUSELOOP_ERRORS":
+        _registry.cache_clear()
+        _generic_by_status.cache_clear()
+
+
+def all_codes() -> list[ErrorCode]:
+    """Return every registered code, ordered by status then registration."""
+    return sorted(_registry().values(), key=lambda entry: entry.status)
+
+
+def get(code: str) -> ErrorCode | None:
+    """Return the registered entry for ``code``, or None."""
+    return _registry().get(code)
+
+
+def generic_for_status(status: int) -> ErrorCode:
+    """Return the generic code of ``status``; unregistered statuses fall back by class (4xx/5xx)."""
+    generic = _generic_by_status()
+    if status in generic:
+        return generic[status]
+    return generic[500] if status >= 500 else generic[400]
+
+
+def resolve(code: str | None, status: int) -> ErrorCode:
+    """Return the entry to emit for ``code``; an unregistered code degrades to its status's generic code."""
+    if code is not None:
+        entry = _registry().get(code)
+        if entry is not None:
+            return entry
+        logger.warning("Unregistered error code %r degraded to the generic code of status %s", code, status)
+    return generic_for_status(status)

@@ -1,0 +1,92 @@
+"""System checks: the wiring a host needs, and the values it gave. Ids are stable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error
+
+from causeloop_errors import catalog
+from causeloop_errors.conf import DEFAULTS
+
+HANDLER = "causeloop_errors.handler.exception_handler"
+MIDDLEWARE = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
+
+
+def check_exception_handler(**kwargs: Any) -> list[CheckMessage]:
+    """E001: DRF must hand its exceptions to the app's handler."""
+    configured = getattr(settings, "REST_FRAMEWORK", {}).get("EXCEPTION_HANDLER")
+    if configured == HANDLER:
+        return []
+    return [
+        Error(
+            "DRF's EXCEPTION_HANDLER is not the causeloop_errors handler.",
+            hint=f'Set REST_FRAMEWORK["EXCEPTION_HANDLER"] = "{HANDLER}".',
+            id="causeloop_errors.E001",
+        )
+    ]
+
+
+def check_middleware(**kwargs: Any) -> list[CheckMessage]:
+    """E002/E003: the middleware must be installed, and first so it sees every response last."""
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if MIDDLEWARE not in middleware:
+        return [Error("ErrorEnvelopeMiddleware is not installed.", hint=f'Add "{MIDDLEWARE}" as the first entry of MIDDLEWARE.', id="causeloop_errors.E002")]
+    if middleware[0] != MIDDLEWARE:
+        return [
+            Error(
+                "ErrorEnvelopeMiddleware is not the first entry of MIDDLEWARE.",
+                hint="Move it first so failures of every other middleware reach it.",
+                id="causeloop_errors.E003",
+            )
+        ]
+    return []
+
+
+def _bad_values(raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    prefixes = raw.get("API_PATH_PREFIXES", DEFAULTS["API_PATH_PREFIXES"])
+    if isinstance(prefixes, str) or not all(isinstance(p, str) and p.startswith("/") for p in prefixes):
+        problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
+    for name in ("TRUST_REQUEST_ID_HEADER", "INCLUDE_FIELD_ERRORS"):
+        if not isinstance(raw.get(name, False), bool):
+            problems.append(f"{name} must be True or False.")
+    retry = raw.get("DEFAULT_RETRY_AFTER", 60)
+    if not isinstance(retry, int) or isinstance(retry, bool) or retry < 1:
+        problems.append("DEFAULT_RETRY_AFTER must be a whole number of seconds, at least 1.")
+    if not isinstance(raw.get("WWW_AUTHENTICATE", ""), str) or not raw.get("WWW_AUTHENTICATE", "x"):
+        problems.append("WWW_AUTHENTICATE must be a non-empty string.")
+    problems.extend(_bad_codes(raw.get("CODES", ())))
+    return problems
+
+
+def _bad_codes(codes: Any) -> list[str]:
+    problems = []
+    for entry in codes:
+        if not isinstance(entry, Mapping) or not {"code", "status", "message"} <= entry.keys():
+            problems.append(f"CODES entry {entry!r} needs 'code', 'status' and 'message'.")
+        elif not isinstance(entry["status"], int) or not 400 <= entry["status"] <= 599:
+            problems.append(f"CODES entry {entry['code']!r} needs an integer status from 400 to 599.")
+        elif any(entry["code"] == builtin.code for builtin in catalog.BUILTIN):
+            problems.append(f"CODES entry {entry['code']!r} redefines a built-in code.")
+    return problems
+
+
+def check_settings(**kwargs: Any) -> list[CheckMessage]:
+    """E004/E005: unknown setting names, and values of the wrong type or range."""
+    raw = getattr(settings, "CAUSELOOP_ERRORS", {})
+    if not isinstance(raw, Mapping):
+        return [Error("CAUSELOOP_ERRORS must be a dict.", id="causeloop_errors.E005")]
+    messages: list[CheckMessage] = [
+        Error(
+            f"Unknown setting CAUSELOOP_ERRORS[{name!r}].",
+            hint=f"Known settings: {', '.join(sorted(DEFAULTS))}.",
+            id="causeloop_errors.E004",
+        )
+        for name in raw
+        if name not in DEFAULTS
+    ]
+    messages.extend(Error(problem, hint="See the README's Settings section.", id="causeloop_errors.E005") for problem in _bad_values(raw))
+    return messages

@@ -1,0 +1,147 @@
+"""Convert any exception, or a bare error status, into a ``Failure``.
+
+The order of the checks matters: django-ratelimit's ``Ratelimited`` is a
+``PermissionDenied`` and ``RequestDataTooBig`` is a ``SuspiciousOperation``, so
+the narrower class is tested first. Messages that could carry internals (an
+``Http404`` from ``get_object_or_404`` names the model, a ``SuspiciousOperation``
+names hosts and settings, parser errors give positions) are replaced by the
+catalog's default message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core import exceptions as django_exceptions
+from django.http import Http404
+from django_ratelimit.exceptions import Ratelimited
+from rest_framework import exceptions as drf
+from rest_framework.fields import get_error_detail
+
+from causeloop_errors import catalog
+from causeloop_errors.conf import app_settings
+from causeloop_errors.envelope import Failure
+from causeloop_errors.exceptions import APIError, RateLimited
+from causeloop_errors.paths import first_per_path, flatten
+
+MALFORMED_BODY = "Malformed request body."
+BAD_REQUEST = "Malformed request."
+
+
+def _failure(code: str, message: str | None = None, **kwargs: Any) -> Failure:
+    entry = catalog.resolve(code, 0)
+    return Failure(entry, entry.status, message or entry.message, **kwargs)
+
+
+def _validation(detail: Any) -> Failure:
+    errors = flatten(detail)
+    return _failure("validation_error", details=first_per_path(errors), field_errors=errors)
+
+
+def _authenticate_header(exc: drf.APIException, request: Any) -> str:
+    header = getattr(exc, "auth_header", None)
+    for authenticator in getattr(request, "authenticators", None) or ():
+        if header:
+            break
+        header = authenticator.authenticate_header(request)
+    return header or app_settings.WWW_AUTHENTICATE
+
+
+def _text(detail: Any) -> str | None:
+    if isinstance(detail, (list, tuple)):
+        return _text(detail[0]) if detail else None
+    if isinstance(detail, Mapping):
+        return _text(detail.get("detail", detail.get("message")))
+    return None if detail is None else str(detail)
+
+
+def _third_party(exc: drf.APIException) -> Failure:
+    detail = exc.detail
+    code = detail.get("code") if isinstance(detail, Mapping) else getattr(detail, "code", None)
+    entry = catalog.get(str(code)) if code else None
+    if entry is None or entry.status != exc.status_code:
+        entry = catalog.get(str(exc.default_code))
+    if entry is None or entry.status != exc.status_code:
+        entry = catalog.resolve(str(code or exc.default_code), exc.status_code)
+    details = None
+    if isinstance(detail, Mapping):
+        details = {k: v for k, v in detail.items() if k not in ("detail", "message", "code")} or None
+    return Failure(entry, exc.status_code, _text(detail) or entry.message, details=details)
+
+
+def _from_drf(exc: drf.APIException, request: Any) -> Failure:
+    if isinstance(exc, drf.ValidationError):
+        return _validation(exc.detail)
+    if isinstance(exc, drf.ParseError):
+        return _failure("validation_error", MALFORMED_BODY)
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        failure = _failure("unauthorized", _text(exc.detail))
+        failure.headers["WWW-Authenticate"] = _authenticate_header(exc, request)
+        return failure
+    if isinstance(exc, drf.Throttled):
+        failure = _failure("rate_limited")
+        failure.set_retry_after(exc.wait)
+        return failure
+    simple = {
+        drf.PermissionDenied: "forbidden",
+        drf.NotFound: "not_found",
+        drf.MethodNotAllowed: "method_not_allowed",
+        drf.NotAcceptable: "not_acceptable",
+        drf.UnsupportedMediaType: "unsupported_media_type",
+    }
+    for cls, code in simple.items():
+        if isinstance(exc, cls):
+            return _failure(code, _text(exc.detail))
+    return _third_party(exc)
+
+
+def _from_api_error(exc: APIError) -> Failure:
+    entry = catalog.resolve(exc.code, 500)
+    failure = Failure(entry, entry.status, exc.message or entry.message, details=exc.details)
+    failure.headers.update(exc.headers)
+    if isinstance(exc, RateLimited) or entry.status == 429:
+        failure.set_retry_after(getattr(exc, "retry_after", None))
+    return failure
+
+
+def _from_django(exc: Exception) -> Failure | None:
+    if isinstance(exc, Ratelimited):
+        failure = _failure("rate_limited")
+        failure.set_retry_after(None)
+        return failure
+    if isinstance(exc, Http404):
+        return _failure("not_found")
+    if isinstance(exc, django_exceptions.PermissionDenied):
+        return _failure("forbidden", str(exc) or None)
+    if isinstance(exc, django_exceptions.RequestDataTooBig):
+        return _failure("payload_too_large")
+    if isinstance(exc, django_exceptions.ValidationError):
+        return _validation(get_error_detail(exc))
+    if isinstance(exc, (django_exceptions.BadRequest, django_exceptions.SuspiciousOperation)):
+        return _failure("validation_error", BAD_REQUEST)
+    return None
+
+
+def from_exception(exc: Exception, request: Any = None) -> Failure:
+    """Return the ``Failure`` for ``exc``; anything unknown is an unexpected ``internal_error``."""
+    if isinstance(exc, APIError):
+        return _from_api_error(exc)
+    if isinstance(exc, drf.APIException):
+        return _from_drf(exc, request)
+    failure = _from_django(exc)
+    if failure is None:
+        failure = _failure("internal_error", unexpected=True)
+    return failure
+
+
+def from_status(status: int, headers: Mapping[str, str]) -> Failure:
+    """Return the ``Failure`` for a non-envelope error response that carries only a status."""
+    entry = catalog.generic_for_status(status)
+    failure = Failure(entry, status, entry.message)
+    if status == 401:
+        failure.headers["WWW-Authenticate"] = headers.get("WWW-Authenticate") or app_settings.WWW_AUTHENTICATE
+    if status == 429:
+        retry_after = headers.get("Retry-After", "")
+        failure.set_retry_after(int(retry_after) if retry_after.isdigit() else None)
+    return failure

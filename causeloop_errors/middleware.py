@@ -1,0 +1,119 @@
+"""Trace id in, ``X-Request-Id`` out, and the envelope for failures DRF never sees.
+
+Placed first in ``MIDDLEWARE``, so every response passes through it last: unknown
+URLs, exceptions from plain Django views and from the middleware below, Django's
+CSRF and ``DisallowedHost`` failures, and any other non-envelope error response on
+an API path are rewritten as the envelope. Other paths keep Django's pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from causeloop_errors import trace
+from causeloop_errors.conf import app_settings
+from causeloop_errors.conversion import from_exception, from_status
+from causeloop_errors.exceptions import PayloadTooLarge
+from causeloop_errors.reporting import report_unexpected
+from causeloop_errors.responses import is_envelope, render
+
+EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
+_NOT_COPIED = {"content-type", "content-length"}
+
+
+def is_api_path(request: HttpRequest) -> bool:
+    """Return whether ``request`` targets one of the configured API path prefixes."""
+    return request.path_info.startswith(app_settings.API_PATH_PREFIXES)
+
+
+def expose_headers(response: HttpResponseBase, names: tuple[str, ...] = EXPOSED_HEADERS) -> None:
+    """Append ``names`` to ``Access-Control-Expose-Headers``, keeping what is there."""
+    current = [item.strip() for item in response.get("Access-Control-Expose-Headers", "").split(",") if item.strip()]
+    known = {item.lower() for item in current}
+    missing = [name for name in names if name.lower() not in known]
+    if missing:
+        response["Access-Control-Expose-Headers"] = ", ".join(current + missing)
+
+
+def _start_trace(request: HttpRequest) -> str:
+    incoming = request.META.get("HTTP_X_REQUEST_ID")
+    if app_settings.TRUST_REQUEST_ID_HEADER and trace.is_valid_incoming_id(incoming):
+        trace_id = str(incoming)
+    else:
+        trace_id = trace.new_trace_id()
+    trace.set_trace_id(trace_id)
+    return trace_id
+
+
+def _too_large(request: HttpRequest) -> HttpResponseBase | None:
+    """Refuse a declared body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` before anything reads it."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is None or request.content_type == "multipart/form-data":
+        return None
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    return render(from_exception(PayloadTooLarge())) if length > limit else None
+
+
+def _as_envelope(response: HttpResponseBase) -> HttpResponseBase:
+    envelope = render(from_status(response.status_code, response.headers))
+    for name, value in response.headers.items():
+        if name.lower() not in _NOT_COPIED and name not in envelope.headers:
+            envelope[name] = value
+    envelope.cookies = response.cookies
+    envelope._resource_closers.extend(response._resource_closers)  # type: ignore[attr-defined]
+    if getattr(response, "_has_been_logged", False):
+        envelope._has_been_logged = True  # type: ignore[attr-defined]
+    return envelope
+
+
+class ErrorEnvelopeMiddleware:
+    """Give each request a trace id and every API failure the envelope."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.async_mode:
+            return self.__acall__(request)
+        trace_id = _start_trace(request)
+        api = is_api_path(request)
+        response = (api and _too_large(request)) or self.get_response(request)
+        return self._finish(response, trace_id, api)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        trace_id = _start_trace(request)
+        api = is_api_path(request)
+        response = (api and _too_large(request)) or await self.get_response(request)
+        return self._finish(response, trace_id, api)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
+        """Answer an exception from a plain Django view on an API path."""
+        if not is_api_path(request):
+            return None
+        failure = from_exception(exception, request)
+        response = render(failure)
+        if failure.unexpected:
+            report_unexpected(request, response, exception)
+        return response
+
+    @staticmethod
+    def _finish(response: HttpResponseBase, trace_id: str, api: bool) -> HttpResponseBase:
+        if api and response.status_code >= 400 and not is_envelope(response):
+            response = _as_envelope(response)
+        response["X-Request-Id"] = trace_id
+        expose_headers(response)
+        return response

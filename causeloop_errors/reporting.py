@@ -1,0 +1,27 @@
+"""Report an unexpected exception the way Django does, once, with the trace id on the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.signals import got_request_exception
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.log import log_response
+
+
+def report_unexpected(request: Any, response: HttpResponseBase, exc: BaseException) -> None:
+    """Send ``got_request_exception`` and log one ERROR record with the traceback.
+
+    Marking the response as logged stops Django's handler from logging it a second time.
+    """
+    django_request: HttpRequest | None = getattr(request, "_request", request)
+    got_request_exception.send(sender=None, request=django_request)
+    path = django_request.path if django_request is not None else "-"
+    log_response(
+        "%s: %s",
+        response.reason_phrase,
+        path,
+        response=response,
+        request=django_request,
+        exception=exc,
+    )

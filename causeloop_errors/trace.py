@@ -1,0 +1,59 @@
+"""The request's trace id: a ContextVar, validation of incoming ids, and a logging filter."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar, Token
+
+_trace_id: ContextVar[str | None] = ContextVar("causeloop_trace_id", default=None)
+
+_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+
+
+def new_trace_id() -> str:
+    """Return a fresh trace id, a UUID in its canonical form."""
+    return str(uuid.uuid4())
+
+
+def is_valid_incoming_id(value: str | None) -> bool:
+    """Return whether an incoming request id is safe to adopt as the trace id."""
+    return value is not None and _VALID_ID.fullmatch(value) is not None
+
+
+def get_trace_id() -> str | None:
+    """Return the current request's trace id, or None outside a request."""
+    return _trace_id.get()
+
+
+def current_or_new_trace_id() -> str:
+    """Return the current trace id, starting one if no request set it (e.g. a bare test call)."""
+    value = _trace_id.get()
+    if value is None:
+        value = new_trace_id()
+        _trace_id.set(value)
+    return value
+
+
+def set_trace_id(value: str) -> Token[str | None]:
+    """Make ``value`` the current trace id; return the token that restores the previous one."""
+    return _trace_id.set(value)
+
+
+def reset_trace_id(token: Token[str | None]) -> None:
+    """Restore the trace id that was current before ``set_trace_id``."""
+    _trace_id.reset(token)
+
+
+class TraceIdFilter(logging.Filter):
+    """Put ``record.trace_id`` on every log record ("-" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.trace_id = _trace_id.get() or "-"
+        return True
+
+
+def clear_trace_id(**kwargs: object) -> None:
+    """Forget the trace id when a request finishes (connected to ``request_finished``)."""
+    _trace_id.set(None)
