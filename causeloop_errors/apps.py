@@ -11,9 +11,8 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog
+        from causeloop_errors import catalog, trace
         from causeloop_errors import checks as app_checks
-        from causeloop_errors import trace
 
         checks.register(app_checks.check_exception_handler)
         checks.register(app_checks.check_middleware)

@@ -33,7 +33,13 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
     """E002/E003: the middleware must be installed, and first so it sees every response last."""
     middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
     if MIDDLEWARE not in middleware:
-        return [Error("ErrorEnvelopeMiddleware is not installed.", hint=f'Add "{MIDDLEWARE}" as the first entry of MIDDLEWARE.', id="causeloop_errors.E002")]
+        return [
+            Error(
+                "ErrorEnvelopeMiddleware is not installed.",
+                hint=f'Add "{MIDDLEWARE}" as the first entry of MIDDLEWARE.',
+                id="causeloop_errors.E002",
+            )
+        ]
     if middleware[0] != MIDDLEWARE:
         return [
             Error(
@@ -88,5 +94,8 @@ def check_settings(**kwargs: Any) -> list[CheckMessage]:
         for name in raw
         if name not in DEFAULTS
     ]
-    messages.extend(Error(problem, hint="See the README's Settings section.", id="causeloop_errors.E005") for problem in _bad_values(raw))
+    messages.extend(
+        Error(problem, hint="See the README's Settings section.", id="causeloop_errors.E005")
+        for problem in _bad_values(raw)
+    )
     return messages

@@ -58,12 +58,17 @@ def _text(detail: Any) -> str | None:
 
 def _third_party(exc: drf.APIException) -> Failure:
     detail = exc.detail
-    code = detail.get("code") if isinstance(detail, Mapping) else getattr(detail, "code", None)
-    entry = catalog.get(str(code)) if code else None
-    if entry is None or entry.status != exc.status_code:
-        entry = catalog.get(str(exc.default_code))
-    if entry is None or entry.status != exc.status_code:
-        entry = catalog.resolve(str(code or exc.default_code), exc.status_code)
+    claimed = detail.get("code") if isinstance(detail, Mapping) else getattr(detail, "code", None)
+    entry = next(
+        (
+            found
+            for found in (catalog.get(str(code)) for code in (claimed, exc.default_code) if code)
+            if found is not None and found.status == exc.status_code
+        ),
+        None,
+    )
+    if entry is None:
+        entry = catalog.resolve(f"{claimed or exc.default_code}@{exc.status_code}", exc.status_code)
     details = None
     if isinstance(detail, Mapping):
         details = {k: v for k, v in detail.items() if k not in ("detail", "message", "code")} or None
@@ -81,7 +86,7 @@ def _from_drf(exc: drf.APIException, request: Any) -> Failure:
         return failure
     if isinstance(exc, drf.Throttled):
         failure = _failure("rate_limited")
-        failure.set_retry_after(exc.wait)
+        failure.set_retry_after(getattr(exc, "wait", None))
         return failure
     simple = {
         drf.PermissionDenied: "forbidden",

@@ -22,6 +22,7 @@ from causeloop_errors.exceptions import PayloadTooLarge
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import is_envelope, render
 
+MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
 _NOT_COPIED = {"content-type", "content-length"}
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.signals import got_request_exception
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.utils.log import log_response
 
 
-def report_unexpected(request: Any, response: HttpResponseBase, exc: BaseException) -> None:
+def report_unexpected(request: Any, response: HttpResponse, exc: BaseException) -> None:
     """Send ``got_request_exception`` and log one ERROR record with the traceback.
 
     Marking the response as logged stops Django's handler from logging it a second time.

@@ -1,0 +1,70 @@
+"""System checks: stable ids for missing wiring, unknown names and bad values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
+
+from causeloop_errors import checks
+
+GOOD_MIDDLEWARE = settings.MIDDLEWARE
+
+
+def _ids(messages: list[Any]) -> list[str]:
+    return [message.id for message in messages]
+
+
+def test_the_example_project_passes_every_check() -> None:
+    call_command("check", fail_level="WARNING")
+    assert checks.check_exception_handler() == checks.check_middleware() == checks.check_settings() == []
+
+
+@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "rest_framework.views.exception_handler"})
+def test_handler_not_configured_is_e001_with_a_hint() -> None:
+    [message] = checks.check_exception_handler()
+    assert message.id == "causeloop_errors.E001" and checks.HANDLER in message.hint
+
+
+@override_settings(MIDDLEWARE=GOOD_MIDDLEWARE[1:])
+def test_middleware_missing_is_e002() -> None:
+    assert _ids(checks.check_middleware()) == ["causeloop_errors.E002"]
+
+
+@override_settings(MIDDLEWARE=[*GOOD_MIDDLEWARE[1:], GOOD_MIDDLEWARE[0]])
+def test_middleware_not_first_is_e003() -> None:
+    assert _ids(checks.check_middleware()) == ["causeloop_errors.E003"]
+
+
+@override_settings(CAUSELOOP_ERRORS={"API_PREFIXES": ["/api/"]})
+def test_unknown_setting_name_is_e004_and_lists_the_known_ones() -> None:
+    [message] = checks.check_settings()
+    assert message.id == "causeloop_errors.E004" and "API_PATH_PREFIXES" in message.hint
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"API_PATH_PREFIXES": "/api/"},
+        {"API_PATH_PREFIXES": ["api/"]},
+        {"TRUST_REQUEST_ID_HEADER": "yes"},
+        {"INCLUDE_FIELD_ERRORS": 1},
+        {"DEFAULT_RETRY_AFTER": 0},
+        {"DEFAULT_RETRY_AFTER": "60"},
+        {"WWW_AUTHENTICATE": ""},
+        {"CODES": [{"code": "x"}]},
+        {"CODES": [{"code": "x", "status": 200, "message": "m"}]},
+        {"CODES": [{"code": "not_found", "status": 404, "message": "m"}]},
+    ],
+)
+def test_bad_values_are_e005(value: dict[str, Any]) -> None:
+    with override_settings(CAUSELOOP_ERRORS=value):
+        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+@override_settings(CAUSELOOP_ERRORS=["not", "a", "dict"])
+def test_settings_that_are_not_a_dict_are_e005() -> None:
+    assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]

@@ -1,0 +1,28 @@
+"""The settings object: documented defaults, and values read on every access."""
+
+from __future__ import annotations
+
+from django.test import override_settings
+
+from causeloop_errors.conf import DEFAULTS, app_settings
+
+
+@override_settings(CAUSELOOP_ERRORS={})
+def test_defaults_when_nothing_is_set() -> None:
+    assert app_settings.API_PATH_PREFIXES == ("/api/", "/auth/")
+    assert app_settings.TRUST_REQUEST_ID_HEADER is False
+    assert app_settings.CODES == ()
+    assert app_settings.WWW_AUTHENTICATE == 'Bearer realm="api"'
+    assert app_settings.DEFAULT_RETRY_AFTER == 60
+    assert app_settings.INCLUDE_FIELD_ERRORS is False
+
+
+def test_every_default_has_a_property() -> None:
+    assert all(isinstance(getattr(type(app_settings), name), property) for name in DEFAULTS)
+
+
+def test_override_settings_takes_effect_without_reloading() -> None:
+    with override_settings(CAUSELOOP_ERRORS={"API_PATH_PREFIXES": ["/v1/"], "DEFAULT_RETRY_AFTER": 5}):
+        assert app_settings.API_PATH_PREFIXES == ("/v1/",)
+        assert app_settings.DEFAULT_RETRY_AFTER == 5
+    assert app_settings.DEFAULT_RETRY_AFTER == 60

@@ -1,0 +1,78 @@
+"""Reporting: one 500 gives exactly one ERROR record, with the trace id and the traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.core.signals import got_request_exception
+from django.test import Client, override_settings
+
+from causeloop_errors.middleware import MIDDLEWARE_PATH
+from causeloop_errors.trace import TraceIdFilter
+
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(TraceIdFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def request_log() -> Iterator[_ListHandler]:
+    handler = _ListHandler()
+    loggers = [logging.getLogger(name) for name in ("django.request", "django.security", "causeloop_errors")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/api/raise/crash", {}),
+        ("/api/plain/raise/crash", {}),
+        ("/api/ok", {"HTTP_X_EXPLODE": "crash"}),
+    ],
+    ids=["drf-view", "plain-view", "middleware"],
+)
+@override_settings(MIDDLEWARE=[MIDDLEWARE_PATH, "tests.core_middleware.ExplodingMiddleware", *settings.MIDDLEWARE[1:]])
+def test_one_500_produces_exactly_one_error_record_with_trace_id_and_traceback(
+    request_log: _ListHandler, path: str, headers: dict[str, str]
+) -> None:
+    response = Client(raise_request_exception=False).get(path, **headers)
+    assert response.status_code == 500
+    errors = [record for record in request_log.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1, [record.getMessage() for record in errors]
+    record = errors[0]
+    assert record.trace_id == response["X-Request-Id"]  # type: ignore[attr-defined]
+    assert record.exc_info is not None and record.exc_info[0] is RuntimeError
+
+
+def test_unexpected_exception_sends_got_request_exception_once() -> None:
+    received: list[object] = []
+
+    def receiver(sender: object, request: object, **kwargs: object) -> None:
+        received.append(request)
+
+    got_request_exception.connect(receiver)
+    try:
+        Client(raise_request_exception=False).get("/api/raise/crash")
+    finally:
+        got_request_exception.disconnect(receiver)
+    assert len(received) == 1
+
+
+def test_expected_errors_are_not_reported_as_exceptions(request_log: _ListHandler) -> None:
+    Client(raise_request_exception=False).get("/api/raise/api_conflict")
+    assert not [record for record in request_log.records if record.levelno >= logging.ERROR]

@@ -1,0 +1,28 @@
+"""URLs used only by the core tests, mounted under API and non-API prefixes."""
+
+from django.contrib import admin
+from django.urls import path
+
+from tests import core_views as views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/ok", views.Ok.as_view()),
+    path("api/validate", views.Validate.as_view()),
+    path("api/raise/<str:name>", views.Raise.as_view()),
+    path("api/third-party/<str:name>", views.ThirdParty.as_view()),
+    path("api/creates-then-fails", views.CreatesThenFails.as_view()),
+    path("api/missing-group", views.MissingGroup.as_view()),
+    path("api/session", views.SessionOnly.as_view()),
+    path("api/basic", views.BasicOnly.as_view()),
+    path("api/throttled", views.Throttled.as_view()),
+    path("api/plain/raise/<str:name>", views.plain_raise),
+    path("api/plain/html-404", views.plain_html_404),
+    path("api/plain/json-429", views.plain_json_error),
+    path("api/plain/ok", views.plain_ok),
+    path("api/plain/csrf", views.csrf_protected_post),
+    path("api/async/raise/<str:name>", views.async_raise),
+    path("api/async/ok", views.async_ok),
+    path("pages/raise/<str:name>", views.plain_raise),
+    path("pages/ok", views.plain_ok),
+]
