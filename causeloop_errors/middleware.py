@@ -8,6 +8,7 @@ an API path are rewritten as the envelope. Other paths keep Django's pages.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,7 +21,9 @@ from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception, from_status
 from causeloop_errors.exceptions import PayloadTooLarge
 from causeloop_errors.reporting import report_unexpected
-from causeloop_errors.responses import is_envelope, render
+from causeloop_errors.responses import is_envelope, render, render_minimal
+
+logger = logging.getLogger("causeloop_errors")
 
 MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
@@ -105,8 +108,12 @@ class ErrorEnvelopeMiddleware:
         """Answer an exception from a plain Django view on an API path."""
         if not is_api_path(request):
             return None
-        failure = from_exception(exception, request)
-        response = render(failure)
+        try:
+            failure = from_exception(exception, request)
+            response = render(failure)
+        except Exception:
+            logger.exception("causeloop_errors could not render the error envelope")
+            return render_minimal()
         if failure.unexpected:
             report_unexpected(request, response, exception)
         return response
@@ -114,7 +121,11 @@ class ErrorEnvelopeMiddleware:
     @staticmethod
     def _finish(response: HttpResponseBase, trace_id: str, api: bool) -> HttpResponseBase:
         if api and response.status_code >= 400 and not is_envelope(response):
-            response = _as_envelope(response)
+            try:
+                response = _as_envelope(response)
+            except Exception:  # never let the envelope itself break a response
+                logger.exception("causeloop_errors could not rewrite an error response")
+                response = render_minimal()
         response["X-Request-Id"] = trace_id
         expose_headers(response)
         return response

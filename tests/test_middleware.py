@@ -235,3 +235,14 @@ def test_async_success_gets_a_request_id(no_atomic_requests: None) -> None:
 
 def test_drf_view_under_asgi_is_an_envelope(no_atomic_requests: None) -> None:
     async_to_sync(_drf_view_under_asgi_is_an_envelope)()
+
+
+def test_middleware_falls_back_to_a_minimal_envelope_when_rewriting_fails(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise TypeError("rewrite exploded")
+
+    monkeypatch.setattr("causeloop_errors.middleware.from_status", broken)
+    response = client.get("/api/plain/html-404")
+    assert_envelope(response, 500, "internal_error")
