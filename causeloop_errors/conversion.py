@@ -39,7 +39,7 @@ def _validation(detail: Any) -> Failure:
     return _failure("validation_error", details=first_per_path(errors), field_errors=errors)
 
 
-def _authenticate_header(exc: drf.APIException, request: Any) -> str:
+def _authenticate_header(exc: Exception, request: Any) -> str:
     header = getattr(exc, "auth_header", None)
     for authenticator in getattr(request, "authenticators", None) or ():
         if header:
@@ -101,10 +101,12 @@ def _from_drf(exc: drf.APIException, request: Any) -> Failure:
     return _third_party(exc)
 
 
-def _from_api_error(exc: APIError) -> Failure:
+def _from_api_error(exc: APIError, request: Any) -> Failure:
     entry = catalog.resolve(exc.code, 500)
     failure = Failure(entry, entry.status, exc.message or entry.message, details=exc.details)
     failure.headers.update(exc.headers)
+    if entry.status == 401 and not any(name.lower() == "www-authenticate" for name in failure.headers):
+        failure.headers["WWW-Authenticate"] = _authenticate_header(exc, request)
     if isinstance(exc, RateLimited) or entry.status == 429:
         failure.set_retry_after(getattr(exc, "retry_after", None))
     return failure
@@ -131,7 +133,7 @@ def _from_django(exc: Exception) -> Failure | None:
 def from_exception(exc: Exception, request: Any = None) -> Failure:
     """Return the ``Failure`` for ``exc``; anything unknown is an unexpected ``internal_error``."""
     if isinstance(exc, APIError):
-        return _from_api_error(exc)
+        return _from_api_error(exc, request)
     if isinstance(exc, drf.APIException):
         return _from_drf(exc, request)
     failure = _from_django(exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.core import checks
 from django.core.signals import request_finished, setting_changed
 
@@ -23,6 +24,7 @@ def test_receivers_are_connected_under_their_dispatch_uid() -> None:
     assert finished_uids.count("causeloop_errors.trace_clear") == 1
 
 
+@pytest.mark.django_db  # request_finished also closes old database connections
 def test_finishing_a_request_clears_the_trace_id() -> None:
     trace.set_trace_id("finished-trace-1")
     request_finished.send(sender=None)

@@ -46,3 +46,12 @@ def test_bare_statuses_get_their_generic_code() -> None:
 
 def test_list_detail_uses_its_first_message() -> None:
     assert from_exception(drf.PermissionDenied(["First.", "Second."])).message == "First."
+
+
+def test_raised_unauthorized_and_invalid_grant_carry_www_authenticate() -> None:
+    from causeloop_errors.exceptions import InvalidGrant, Unauthorized
+
+    assert from_exception(Unauthorized()).headers == {"WWW-Authenticate": 'Bearer realm="api"'}
+    assert from_exception(InvalidGrant(headers={"WWW-Authenticate": "Custom"})).headers == {
+        "WWW-Authenticate": "Custom"
+    }

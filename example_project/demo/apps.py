@@ -1,0 +1,10 @@
+"""Application config of the example API."""
+
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    name = "example_project.demo"
+    label = "demo"
+    verbose_name = "Causeloop demo API"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,87 @@
+"""Request bodies of the example API and the JSON shapes of its resources.
+
+Field messages for issues follow the Causeloop contract's example word for word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from example_project.demo.models import Connector, Scope, Severity
+
+FIELD_REQUIRED = "field required"
+NOT_AN_ENUM_MEMBER = "value is not a valid enumeration member"
+MFA_NOT_AVAILABLE = "MFA verification is not available yet."
+CONNECTOR_TYPES = ("github", "jira", "slack", "webhook")
+
+
+class PasswordGrantSerializer(serializers.Serializer):
+    """``POST /auth/token``.
+
+    ``otp`` is refused for now: MFA verification with django-otp arrives with the
+    workspace policy issue, which replaces ``validate_otp``.
+    """
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    workspace = serializers.CharField(max_length=50)
+    scope = serializers.ChoiceField(choices=Scope.choices, default=Scope.READ_WRITE)
+    otp = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+
+    def validate_otp(self, value: str | None) -> str | None:
+        raise serializers.ValidationError(MFA_NOT_AVAILABLE)
+
+
+class TokenExchangeSerializer(serializers.Serializer):
+    """``POST /auth/exchange`` (RFC 8693); ``grant_type`` and ``subject_token_type`` are accepted and ignored."""
+
+    subject_token = serializers.CharField(max_length=4096)
+    workspace = serializers.CharField(max_length=50)
+
+
+class IssueSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    title = serializers.CharField(max_length=200, error_messages={"required": FIELD_REQUIRED})
+    severity = serializers.ChoiceField(
+        choices=Severity.choices, default=Severity.MEDIUM, error_messages={"invalid_choice": NOT_AN_ENUM_MEMBER}
+    )
+    created = serializers.DateTimeField(read_only=True)
+
+
+class ServiceAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=100)
+
+
+class ConnectorConfigSerializer(serializers.Serializer):
+    """A connector's settings: ``api_key`` is required and write-only; other keys pass through."""
+
+    api_key = serializers.CharField(max_length=256, write_only=True)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        validated = dict(super().to_internal_value(data))
+        extra = {key: value for key, value in data.items() if key not in self.fields}
+        return {**extra, **validated}
+
+
+class ConnectorSpecSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=CONNECTOR_TYPES, error_messages={"invalid_choice": NOT_AN_ENUM_MEMBER})
+    config = ConnectorConfigSerializer()
+
+
+class ConnectorSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    connector = ConnectorSpecSerializer()
+    tags = serializers.ListField(child=serializers.CharField(max_length=32), max_length=20, default=list)
+
+    def to_representation(self, instance: Connector) -> dict[str, Any]:
+        """Return the connector as stored: its config never held the ``api_key``."""
+        return {
+            "id": instance.pk,
+            "name": instance.name,
+            "connector": {"type": instance.type, "config": instance.config},
+            "tags": instance.tags,
+            "created": serializers.DateTimeField().to_representation(instance.created),
+        }

@@ -1,0 +1,16 @@
+"""URLs of the example API, without trailing slashes."""
+
+from django.urls import path
+
+from example_project.demo import views
+
+urlpatterns = [
+    path("auth/token", views.PasswordTokenView.as_view(), name="demo-token"),
+    path("auth/exchange", views.TokenExchangeView.as_view(), name="demo-exchange"),
+    path("api/me", views.MeView.as_view(), name="demo-me"),
+    path("api/issues", views.IssueListView.as_view(), name="demo-issues"),
+    path("api/issues/<str:issue_id>", views.IssueDetailView.as_view(), name="demo-issue"),
+    path("api/service-accounts", views.ServiceAccountListView.as_view(), name="demo-service-accounts"),
+    path("api/connectors", views.ConnectorListView.as_view(), name="demo-connectors"),
+    path("api/demo/fail", views.FailView.as_view(), name="demo-fail"),
+]
