@@ -13,9 +13,11 @@ class CauseloopErrorsConfig(AppConfig):
     def ready(self) -> None:
         from causeloop_errors import catalog, trace
         from causeloop_errors import checks as app_checks
+        from causeloop_errors.conf import app_settings
 
         checks.register(app_checks.check_exception_handler)
         checks.register(app_checks.check_middleware)
         checks.register(app_checks.check_settings)
+        setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")

@@ -1,6 +1,8 @@
 """The app's settings: one typed property per key of ``settings.CAUSELOOP_ERRORS``.
 
-Values are looked up on every access, so ``override_settings`` works in tests.
+Values are read from Django's settings and kept until ``setting_changed`` says
+``CAUSELOOP_ERRORS`` changed (``AppConfig.ready`` connects ``reset``), so
+``override_settings`` works and a request does not pay for re-reading them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,14 @@ DEFAULTS: dict[str, Any] = {
 class Settings:
     """Read the app's settings with their documented defaults."""
 
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    def reset(self, *, setting: str = "CAUSELOOP_ERRORS", **kwargs: Any) -> None:
+        """Forget cached values when ``CAUSELOOP_ERRORS`` changes (a ``setting_changed`` receiver)."""
+        if setting == "CAUSELOOP_ERRORS":
+            self._cache.clear()
+
     @property
     def raw(self) -> Mapping[str, Any]:
         value = getattr(django_settings, "CAUSELOOP_ERRORS", {})
@@ -31,15 +41,22 @@ class Settings:
     def _get(self, name: str) -> Any:
         return self.raw.get(name, DEFAULTS[name])
 
+    def _cached(self, name: str, convert: Any) -> Any:
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = self._cache[name] = convert(self._get(name))
+            return value
+
     @property
     def API_PATH_PREFIXES(self) -> tuple[str, ...]:
         """Path prefixes whose failures are rendered as envelopes."""
-        return tuple(self._get("API_PATH_PREFIXES"))
+        return self._cached("API_PATH_PREFIXES", tuple)
 
     @property
     def TRUST_REQUEST_ID_HEADER(self) -> bool:
         """Adopt a well-formed incoming ``X-Request-Id`` (only behind a trusted edge)."""
-        return bool(self._get("TRUST_REQUEST_ID_HEADER"))
+        return self._cached("TRUST_REQUEST_ID_HEADER", bool)
 
     @property
     def CODES(self) -> Sequence[Mapping[str, Any]]:

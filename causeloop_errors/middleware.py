@@ -37,7 +37,11 @@ def is_api_path(request: HttpRequest) -> bool:
 
 def expose_headers(response: HttpResponseBase, names: tuple[str, ...] = EXPOSED_HEADERS) -> None:
     """Append ``names`` to ``Access-Control-Expose-Headers``, keeping what is there."""
-    current = [item.strip() for item in response.get("Access-Control-Expose-Headers", "").split(",") if item.strip()]
+    existing = response.get("Access-Control-Expose-Headers")
+    if not existing:
+        response["Access-Control-Expose-Headers"] = ", ".join(names)
+        return
+    current = [item.strip() for item in existing.split(",") if item.strip()]
     known = {item.lower() for item in current}
     missing = [name for name in names if name.lower() not in known]
     if missing:
@@ -56,11 +60,12 @@ def _start_trace(request: HttpRequest) -> str:
 
 def _too_large(request: HttpRequest) -> HttpResponseBase | None:
     """Refuse a declared body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` before anything reads it."""
+    declared = request.META.get("CONTENT_LENGTH")
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is None or request.content_type == "multipart/form-data":
+    if not declared or limit is None or request.content_type == "multipart/form-data":
         return None
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        length = int(declared)
     except ValueError:
         return None
     return render(from_exception(PayloadTooLarge())) if length > limit else None

@@ -36,8 +36,8 @@ class FieldError:
 
 def escape_key(key: str) -> str:
     """Return ``key`` as one path segment (see the module docstring for the rule)."""
-    escaped = key.replace("\\", "\\\\").replace(".", "\\.")
-    return "\\" + escaped if _DIGITS.fullmatch(key) else escaped
+    escaped = key.replace("\\", "\\\\").replace(".", "\\.") if ("." in key or "\\" in key) else key
+    return "\\" + escaped if key.isdigit() and key.isascii() else escaped
 
 
 def split_path(path: str) -> list[str | int]:
@@ -73,7 +73,7 @@ def _segment(key: Any) -> str:
 
 
 def _walk(node: Any, path: tuple[str, ...]) -> Iterator[FieldError]:
-    if isinstance(node, Mapping):
+    if isinstance(node, dict) or isinstance(node, Mapping):  # noqa: SIM101 - dict first: the common, cheap check
         for key, value in node.items():
             yield from _walk(value, (*path, _segment(key)))
     elif isinstance(node, (list, tuple)):

@@ -12,8 +12,14 @@ from tests.contract import is_uuid
 
 
 def test_new_trace_id_is_a_canonical_uuid_like_the_contracts_example() -> None:
-    value = trace.new_trace_id()
-    assert is_uuid(value) and len(value) == len("7f3a1b2c-4d5e-6f7a-8b9c-0d1e2f3a4b5c")
+    import uuid
+
+    values = {trace.new_trace_id() for _ in range(1000)}
+    assert len(values) == 1000
+    for value in values:
+        assert is_uuid(value) and len(value) == len("7f3a1b2c-4d5e-6f7a-8b9c-0d1e2f3a4b5c")
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
 
 
 def test_incoming_ids_must_be_8_to_128_safe_characters() -> None:

@@ -1,0 +1,1 @@
+"""Benchmarks of causeloop_errors: ``make bench`` runs ``benchmarks/run.py``."""

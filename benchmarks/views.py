@@ -1,0 +1,110 @@
+"""The benchmarked views, written once and served twice: under ``/app/...`` and ``/plain/...``.
+
+Two thin subclasses of each view differ only in ``get_exception_handler``: the app's handler for
+``/app/``, DRF's default ``rest_framework.views.exception_handler`` for ``/plain/``. Each configuration
+resolves against its own URLconf (``urls_app`` / ``urls_plain``, one prefix each) so that URL resolving
+costs the same in both; ``urls`` (``ROOT_URLCONF``) holds both prefixes for anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import Http404
+from django.urls import URLPattern, path
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from causeloop_errors.handler import exception_handler as app_exception_handler
+
+ExceptionHandler = Callable[[Exception, dict[str, Any]], Any]
+
+SUCCESS_BODY = {"id": 42, "name": "widget", "active": True, "tags": ["a", "b"]}
+
+
+class AddressSerializer(serializers.Serializer):
+    street = serializers.CharField(max_length=64)
+    city = serializers.CharField(max_length=32)
+    postcode = serializers.RegexField(r"^[0-9]{5}$")
+
+
+class CustomerSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=32)
+    email = serializers.EmailField()
+    address = AddressSerializer()
+
+
+class LineSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=12)
+    quantity = serializers.IntegerField(min_value=1)
+
+
+class OrderSerializer(serializers.Serializer):
+    reference = serializers.CharField(max_length=16)
+    customer = CustomerSerializer()
+    lines = LineSerializer(many=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=8), max_length=5)
+
+
+# Nine invalid fields, up to three levels deep (customer.address.postcode), in a nested list
+# (lines.1.quantity) and in a ListField (tags.1).
+INVALID_ORDER = {
+    "reference": "R" * 40,
+    "customer": {
+        "name": "Ada",
+        "email": "not-an-email",
+        "address": {"street": "1 Main St", "city": "", "postcode": "ABC"},
+    },
+    "lines": [{"sku": "A-1", "quantity": 2}, {"sku": "", "quantity": 0}, {"quantity": "many"}],
+    "tags": ["ok", "much-too-long-tag"],
+}
+
+
+class SuccessView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(SUCCESS_BODY)
+
+
+class NotFoundView(APIView):
+    def get(self, request: Request) -> Response:
+        raise Http404("No Widget matches the given query.")  # what get_object_or_404 raises
+
+
+class ValidationView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = OrderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(serializer.validated_data, status=201)
+
+
+class ServerErrorView(APIView):
+    def get(self, request: Request) -> Response:
+        raise RuntimeError("boom")
+
+
+VIEWS: dict[str, type[APIView]] = {
+    "success": SuccessView,
+    "not_found": NotFoundView,
+    "validation": ValidationView,
+    "server_error": ServerErrorView,
+}
+
+
+def _with_handler(view: type[APIView], prefix: str, handler: ExceptionHandler) -> type[APIView]:
+    def get_exception_handler(self: APIView) -> ExceptionHandler:
+        return handler
+
+    return type(f"{prefix}{view.__name__}", (view,), {"get_exception_handler": get_exception_handler})
+
+
+HANDLERS: dict[str, ExceptionHandler] = {"app": app_exception_handler, "plain": drf_exception_handler}
+
+
+def routes(config: str) -> list[URLPattern]:
+    """Return the routes of every view for ``config`` ("app" or "plain"), to include under ``/<config>/``."""
+    handler = HANDLERS[config]
+    return [path(name, _with_handler(view, config.title(), handler).as_view()) for name, view in VIEWS.items()]
