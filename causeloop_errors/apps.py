@@ -18,6 +18,8 @@ class CauseloopErrorsConfig(AppConfig):
         checks.register(app_checks.check_exception_handler)
         checks.register(app_checks.check_middleware)
         checks.register(app_checks.check_settings)
+        checks.register(app_checks.check_error_views, checks.Tags.urls)
+        checks.register(app_checks.check_json_parser)
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")

@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error
+from django.core.checks import CheckMessage, Error, Warning
+from django.urls import get_resolver
 
 from causeloop_errors import catalog
 from causeloop_errors.conf import DEFAULTS
@@ -51,10 +52,60 @@ def check_middleware(**kwargs: Any) -> list[CheckMessage]:
     return []
 
 
+ERROR_VIEWS = {
+    400: "causeloop_errors.views.bad_request",
+    403: "causeloop_errors.views.permission_denied",
+    404: "causeloop_errors.views.page_not_found",
+    500: "causeloop_errors.views.server_error",
+}
+PARSER = "causeloop_errors.parsers.JSONParser"
+
+
+def _dotted(view: Any) -> str:
+    return f"{getattr(view, '__module__', '')}.{getattr(view, '__name__', '')}"
+
+
+def check_error_views(**kwargs: Any) -> list[CheckMessage]:
+    """W001: without the app's error views, exceptions from middleware keep only their status."""
+    resolver = get_resolver()
+    missing = [
+        f"handler{status} = {view!r}"
+        for status, view in ERROR_VIEWS.items()
+        if f"{getattr(resolver.resolve_error_handler(status), '__module__', '')}."
+        f"{getattr(resolver.resolve_error_handler(status), '__name__', '')}" != view
+    ]
+    if not missing:
+        return []
+    return [
+        Warning(
+            "The root URLconf does not use causeloop_errors' error views.",
+            hint="Exceptions raised by middleware then keep only their status. Add to the root URLconf: "
+            + "; ".join(missing),
+            id="causeloop_errors.W001",
+        )
+    ]
+
+
+def check_json_parser(**kwargs: Any) -> list[CheckMessage]:
+    """W002: DRF's own JSONParser answers deeply nested JSON with a 500."""
+    parsers = getattr(settings, "REST_FRAMEWORK", {}).get(
+        "DEFAULT_PARSER_CLASSES", ["rest_framework.parsers.JSONParser"]
+    )
+    if "rest_framework.parsers.JSONParser" not in parsers:
+        return []
+    return [
+        Warning(
+            "DEFAULT_PARSER_CLASSES uses DRF's JSONParser, which crashes (500) on deeply nested JSON.",
+            hint=f'Use "{PARSER}" in its place in REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"].',
+            id="causeloop_errors.W002",
+        )
+    ]
+
+
 def _bad_values(raw: Mapping[str, Any]) -> list[str]:
     problems = []
     prefixes = raw.get("API_PATH_PREFIXES", DEFAULTS["API_PATH_PREFIXES"])
-    if isinstance(prefixes, str) or not all(isinstance(p, str) and p.startswith("/") for p in prefixes):
+    if not isinstance(prefixes, (list, tuple)) or not all(isinstance(p, str) and p.startswith("/") for p in prefixes):
         problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
     for name in ("TRUST_REQUEST_ID_HEADER", "INCLUDE_FIELD_ERRORS"):
         if not isinstance(raw.get(name, False), bool):
@@ -69,6 +120,8 @@ def _bad_values(raw: Mapping[str, Any]) -> list[str]:
 
 
 def _bad_codes(codes: Any) -> list[str]:
+    if not isinstance(codes, (list, tuple)):
+        return ["CODES must be a list of dicts."]
     problems = []
     for entry in codes:
         if not isinstance(entry, Mapping) or not {"code", "status", "message"} <= entry.keys():

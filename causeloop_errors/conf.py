@@ -22,6 +22,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _sequence(value: Any, default: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return ``value`` as a tuple; a value that is not a list keeps the default (check E005 reports it)."""
+    return tuple(value) if isinstance(value, (list, tuple)) else default
+
+
+def _prefixes(value: Any) -> tuple[str, ...]:
+    return tuple(item for item in _sequence(value, DEFAULTS["API_PATH_PREFIXES"]) if isinstance(item, str))
+
+
+def _seconds(value: Any) -> int:
+    valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return value if valid else DEFAULTS["DEFAULT_RETRY_AFTER"]
+
+
 class Settings:
     """Read the app's settings with their documented defaults."""
 
@@ -51,17 +65,17 @@ class Settings:
     @property
     def API_PATH_PREFIXES(self) -> tuple[str, ...]:
         """Path prefixes whose failures are rendered as envelopes."""
-        return self._cached("API_PATH_PREFIXES", tuple)
+        return self._cached("API_PATH_PREFIXES", _prefixes)
 
     @property
     def TRUST_REQUEST_ID_HEADER(self) -> bool:
         """Adopt a well-formed incoming ``X-Request-Id`` (only behind a trusted edge)."""
-        return self._cached("TRUST_REQUEST_ID_HEADER", bool)
+        return self._cached("TRUST_REQUEST_ID_HEADER", lambda value: value is True)  # fail closed
 
     @property
     def CODES(self) -> Sequence[Mapping[str, Any]]:
         """Extra error codes the host registers: ``{"code", "status", "message", "description"}``."""
-        return tuple(self._get("CODES"))
+        return self._cached("CODES", lambda value: _sequence(value, ()))
 
     @property
     def WWW_AUTHENTICATE(self) -> str:
@@ -71,12 +85,12 @@ class Settings:
     @property
     def DEFAULT_RETRY_AFTER(self) -> int:
         """Seconds sent in ``Retry-After`` when the limiter does not know the wait."""
-        return int(self._get("DEFAULT_RETRY_AFTER"))
+        return self._cached("DEFAULT_RETRY_AFTER", _seconds)
 
     @property
     def INCLUDE_FIELD_ERRORS(self) -> bool:
         """Add ``error.field_errors``: every validation message with its path and DRF code."""
-        return bool(self._get("INCLUDE_FIELD_ERRORS"))
+        return self._get("INCLUDE_FIELD_ERRORS") is True
 
 
 app_settings = Settings()

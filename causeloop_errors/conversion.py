@@ -26,6 +26,7 @@ from causeloop_errors.exceptions import APIError, RateLimited
 from causeloop_errors.paths import first_per_path, flatten
 
 MALFORMED_BODY = "Malformed request body."
+_ONE_ERROR_KEYS = {"detail", "message", "code"}
 BAD_REQUEST = "Malformed request."
 
 
@@ -69,9 +70,12 @@ def _third_party(exc: drf.APIException) -> Failure:
     )
     if entry is None:
         entry = catalog.resolve(f"{claimed or exc.default_code}@{exc.status_code}", exc.status_code)
+    if isinstance(detail, Mapping) and not _ONE_ERROR_KEYS & detail.keys():
+        errors = flatten(detail)  # a field map, whatever the status
+        return Failure(entry, exc.status_code, entry.message, details=first_per_path(errors), field_errors=errors)
     details = None
     if isinstance(detail, Mapping):
-        details = {k: v for k, v in detail.items() if k not in ("detail", "message", "code")} or None
+        details = {k: v for k, v in detail.items() if k not in _ONE_ERROR_KEYS} or None
     return Failure(entry, exc.status_code, _text(detail) or entry.message, details=details)
 
 
@@ -81,13 +85,9 @@ def _from_drf(exc: drf.APIException, request: Any) -> Failure:
     if isinstance(exc, drf.ParseError):
         return _failure("validation_error", MALFORMED_BODY)
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
-        failure = _failure("unauthorized", _text(exc.detail))
-        failure.headers["WWW-Authenticate"] = _authenticate_header(exc, request)
-        return failure
+        return _failure("unauthorized", _text(exc.detail))
     if isinstance(exc, drf.Throttled):
-        failure = _failure("rate_limited")
-        failure.set_retry_after(getattr(exc, "wait", None))
-        return failure
+        return _failure("rate_limited")
     simple = {
         drf.PermissionDenied: "forbidden",
         drf.NotFound: "not_found",
@@ -101,22 +101,16 @@ def _from_drf(exc: drf.APIException, request: Any) -> Failure:
     return _third_party(exc)
 
 
-def _from_api_error(exc: APIError, request: Any) -> Failure:
+def _from_api_error(exc: APIError) -> Failure:
     entry = catalog.resolve(exc.code, 500)
     failure = Failure(entry, entry.status, exc.message or entry.message, details=exc.details)
     failure.headers.update(exc.headers)
-    if entry.status == 401 and not any(name.lower() == "www-authenticate" for name in failure.headers):
-        failure.headers["WWW-Authenticate"] = _authenticate_header(exc, request)
-    if isinstance(exc, RateLimited) or entry.status == 429:
-        failure.set_retry_after(getattr(exc, "retry_after", None))
     return failure
 
 
 def _from_django(exc: Exception) -> Failure | None:
     if isinstance(exc, Ratelimited):
-        failure = _failure("rate_limited")
-        failure.set_retry_after(None)
-        return failure
+        return _failure("rate_limited")
     if isinstance(exc, Http404):
         return _failure("not_found")
     if isinstance(exc, django_exceptions.PermissionDenied):
@@ -130,25 +124,34 @@ def _from_django(exc: Exception) -> Failure | None:
     return None
 
 
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name), None)
+
+
+def _add_status_headers(failure: Failure, given: Mapping[str, str], wait: float | None, authenticate: str) -> Failure:
+    """Give every 401 its ``WWW-Authenticate`` and every 429 its ``Retry-After``, whoever produced it."""
+    if failure.status == 401:
+        failure.headers["WWW-Authenticate"] = _header(given, "www-authenticate") or authenticate
+    if failure.status == 429:
+        stated = _header(given, "retry-after") or ""
+        failure.set_retry_after(wait if wait is not None else int(stated) if stated.isdigit() else None)
+    return failure
+
+
 def from_exception(exc: Exception, request: Any = None) -> Failure:
     """Return the ``Failure`` for ``exc``; anything unknown is an unexpected ``internal_error``."""
     if isinstance(exc, APIError):
-        return _from_api_error(exc, request)
-    if isinstance(exc, drf.APIException):
-        return _from_drf(exc, request)
-    failure = _from_django(exc)
-    if failure is None:
-        failure = _failure("internal_error", unexpected=True)
-    return failure
+        failure = _from_api_error(exc)
+    elif isinstance(exc, drf.APIException):
+        failure = _from_drf(exc, request)
+    else:
+        failure = _from_django(exc) or _failure("internal_error", unexpected=True)
+    wait = exc.retry_after if isinstance(exc, RateLimited) else getattr(exc, "wait", None)
+    authenticate = _authenticate_header(exc, request) if failure.status == 401 else ""
+    return _add_status_headers(failure, dict(failure.headers), wait, authenticate)
 
 
 def from_status(status: int, headers: Mapping[str, str]) -> Failure:
     """Return the ``Failure`` for a non-envelope error response that carries only a status."""
     entry = catalog.generic_for_status(status)
-    failure = Failure(entry, status, entry.message)
-    if status == 401:
-        failure.headers["WWW-Authenticate"] = headers.get("WWW-Authenticate") or app_settings.WWW_AUTHENTICATE
-    if status == 429:
-        retry_after = headers.get("Retry-After", "")
-        failure.set_retry_after(int(retry_after) if retry_after.isdigit() else None)
-    return failure
+    return _add_status_headers(Failure(entry, status, entry.message), headers, None, app_settings.WWW_AUTHENTICATE)

@@ -7,8 +7,12 @@ DRF handler, the middleware, a Django error view or a test.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.encoding import force_str
+from django.utils.functional import Promise
 
 from causeloop_errors.catalog import ErrorCode
 from causeloop_errors.conf import app_settings
@@ -41,11 +45,22 @@ class Failure:
         self.details = {**(self.details or {}), "retry_after": whole}
 
 
+def _plain(value: Any) -> Any:
+    """Return ``value`` with string keys (lazy translations forced) and lists for sets and tuples."""
+    if isinstance(value, Mapping):
+        return {force_str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted((_plain(item) for item in value), key=str)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return force_str(value) if isinstance(value, Promise) else value
+
+
 def build_body(failure: Failure, trace_id: str) -> dict[str, Any]:
     """Return the envelope ``{"error": {...}}`` for ``failure``."""
     error: dict[str, Any] = {"code": failure.error.code, "message": failure.message, "trace_id": trace_id}
     if failure.details:
-        error["details"] = failure.details
+        error["details"] = _plain(failure.details)
     if failure.field_errors and app_settings.INCLUDE_FIELD_ERRORS:
         error["field_errors"] = [
             {"path": item.path, "message": item.message, "code": item.code} for item in failure.field_errors

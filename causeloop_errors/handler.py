@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.http import HttpResponse
@@ -11,8 +10,6 @@ from rest_framework.views import set_rollback
 from causeloop_errors.conversion import from_exception
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import render, render_minimal
-
-logger = logging.getLogger("causeloop_errors")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
@@ -25,7 +22,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
         if failure.unexpected:
             report_unexpected(request, response, exc)
         return response
-    except Exception:  # the handler never raises: a minimal envelope still goes out
-        logger.exception("causeloop_errors could not render the error envelope")
+    except Exception as broken:  # the handler never raises: a minimal envelope still goes out
         set_rollback()
-        return render_minimal()
+        response = render_minimal()
+        report_unexpected(request, response, broken)  # once, with the traceback of the rendering bug
+        return response

@@ -3,7 +3,9 @@
 Placed first in ``MIDDLEWARE``, so every response passes through it last: unknown
 URLs, exceptions from plain Django views and from the middleware below, Django's
 CSRF and ``DisallowedHost`` failures, and any other non-envelope error response on
-an API path are rewritten as the envelope. Other paths keep Django's pages.
+an API path are rewritten as the envelope. Other paths keep Django's pages. An
+exception from a middleware below reaches this one only as a status, unless the
+error views of ``causeloop_errors.views`` are wired, which render it with its code.
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from causeloop_errors import trace
 from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception, from_status
-from causeloop_errors.exceptions import PayloadTooLarge
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import is_envelope, render, render_minimal
 
@@ -27,12 +27,28 @@ logger = logging.getLogger("causeloop_errors")
 
 MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
-_NOT_COPIED = {"content-type", "content-length"}
+# Headers that describe the replaced body, not the request's outcome: never carried over.
+_NOT_COPIED = {
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-language",
+    "content-disposition",
+    "content-range",
+    "etag",
+    "last-modified",
+}
+
+
+def is_api_path_info(path: str) -> bool:
+    """Return whether ``path`` is under one of the configured API path prefixes (``/api`` counts as ``/api/``)."""
+    prefixes = app_settings.API_PATH_PREFIXES
+    return path.startswith(prefixes) or f"{path}/".startswith(prefixes)
 
 
 def is_api_path(request: HttpRequest) -> bool:
     """Return whether ``request`` targets one of the configured API path prefixes."""
-    return request.path_info.startswith(app_settings.API_PATH_PREFIXES)
+    return is_api_path_info(request.path_info)
 
 
 def expose_headers(response: HttpResponseBase, names: tuple[str, ...] = EXPOSED_HEADERS) -> None:
@@ -56,19 +72,6 @@ def _start_trace(request: HttpRequest) -> str:
         trace_id = trace.new_trace_id()
     trace.set_trace_id(trace_id)
     return trace_id
-
-
-def _too_large(request: HttpRequest) -> HttpResponseBase | None:
-    """Refuse a declared body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` before anything reads it."""
-    declared = request.META.get("CONTENT_LENGTH")
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if not declared or limit is None or request.content_type == "multipart/form-data":
-        return None
-    try:
-        length = int(declared)
-    except ValueError:
-        return None
-    return render(from_exception(PayloadTooLarge())) if length > limit else None
 
 
 def _as_envelope(response: HttpResponseBase) -> HttpResponseBase:
@@ -99,15 +102,11 @@ class ErrorEnvelopeMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         trace_id = _start_trace(request)
-        api = is_api_path(request)
-        response = (api and _too_large(request)) or self.get_response(request)
-        return self._finish(response, trace_id, api)
+        return self._finish(self.get_response(request), trace_id, is_api_path(request))
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         trace_id = _start_trace(request)
-        api = is_api_path(request)
-        response = (api and _too_large(request)) or await self.get_response(request)
-        return self._finish(response, trace_id, api)
+        return self._finish(await self.get_response(request), trace_id, is_api_path(request))
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         """Answer an exception from a plain Django view on an API path."""
@@ -116,9 +115,10 @@ class ErrorEnvelopeMiddleware:
         try:
             failure = from_exception(exception, request)
             response = render(failure)
-        except Exception:
-            logger.exception("causeloop_errors could not render the error envelope")
-            return render_minimal()
+        except Exception as broken:  # report the rendering bug once; the client still gets an envelope
+            response = render_minimal()
+            report_unexpected(request, response, broken)
+            return response
         if failure.unexpected:
             report_unexpected(request, response, exception)
         return response
@@ -131,6 +131,7 @@ class ErrorEnvelopeMiddleware:
             except Exception:  # never let the envelope itself break a response
                 logger.exception("causeloop_errors could not rewrite an error response")
                 response = render_minimal()
+                response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
         response["X-Request-Id"] = trace_id
         expose_headers(response)
         return response

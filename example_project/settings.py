@@ -82,6 +82,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["example_project.demo.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": [
+        "causeloop_errors.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
 }
 

@@ -19,6 +19,7 @@ from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf
 from rest_framework import serializers
 from rest_framework.authentication import BasicAuthentication, SessionAuthentication
+from rest_framework.parsers import FileUploadParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -99,6 +100,30 @@ class Raise(_Open):
         raise RAISERS[name]()
 
 
+class UpstreamError(drf.APIException):
+    """A third-party 400 whose detail is a field map, not a ValidationError."""
+
+    status_code = 400
+    default_detail = "Upstream rejected the input."
+    default_code = "upstream_invalid"
+
+
+class UpstreamSlowDown(drf.APIException):
+    """A third-party 429 that is not DRF's Throttled."""
+
+    status_code = 429
+    default_detail = "Slow down."
+    default_code = "too_many_requests"
+
+
+class UpstreamTokenExpired(drf.APIException):
+    """A third-party 401 that is not DRF's AuthenticationFailed."""
+
+    status_code = 401
+    default_detail = "Token expired."
+    default_code = "token_expired"
+
+
 class PaymentRequired(drf.APIException):
     status_code = 402
     default_detail = "Top up your balance."
@@ -117,6 +142,12 @@ class ThirdParty(_Open):
             raise PaymentRequired()
         if name == "teapot":
             raise Teapot()
+        if name == "field-map":
+            raise UpstreamError({"email": ["Enter a valid email address."], "address": {"zip": ["Bad zip code."]}})
+        if name == "429":
+            raise UpstreamSlowDown()
+        if name == "401":
+            raise UpstreamTokenExpired()
         if name == "dict":
             raise drf.APIException({"detail": "Upstream refused.", "code": "conflict"})
         exc = drf.APIException("Upstream conflict.", code="conflict")
@@ -128,6 +159,15 @@ class CreatesThenFails(_Open):
     def post(self, request: Request) -> Response:
         Group.objects.create(name="half-done")
         raise errors.Conflict()
+
+
+class Upload(_Open):
+    """A DRF upload endpoint: FileUploadParser streams the body through upload handlers."""
+
+    parser_classes = [FileUploadParser]
+
+    def put(self, request: Request, filename: str) -> Response:
+        return Response({"size": request.data["file"].size})
 
 
 class MissingGroup(_Open):
@@ -171,7 +211,7 @@ def plain_raise(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def plain_html_404(request: HttpRequest) -> HttpResponse:
-    return HttpResponseNotFound("<h1>Not here</h1>")
+    return HttpResponseNotFound("<html><body>" + "<p>Not here.</p>" * 50 + "</body></html>")
 
 
 def plain_json_error(request: HttpRequest) -> HttpResponse:
@@ -194,4 +234,4 @@ async def async_ok(request: HttpRequest) -> HttpResponse:
 
 
 def csrf_protected_post(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"ok": True})
+    return JsonResponse({"fields": sorted(request.POST)})

@@ -68,3 +68,28 @@ def test_bad_values_are_e005(value: dict[str, Any]) -> None:
 @override_settings(CAUSELOOP_ERRORS=["not", "a", "dict"])
 def test_settings_that_are_not_a_dict_are_e005() -> None:
     assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+@pytest.mark.parametrize("value", [{"API_PATH_PREFIXES": None}, {"API_PATH_PREFIXES": 5}, {"CODES": None}])
+def test_non_iterable_values_are_reported_not_crashed_on(value: dict[str, Any]) -> None:
+    with override_settings(CAUSELOOP_ERRORS=value):
+        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+@override_settings(ROOT_URLCONF="tests.urls_without_error_views")
+def test_error_views_not_wired_is_w001_naming_each_handler() -> None:
+    [message] = checks.check_error_views()
+    assert message.id == "causeloop_errors.W001"
+    assert "handler404 = 'causeloop_errors.views.page_not_found'" in message.hint
+    assert "handler500" in message.hint
+
+
+def test_error_views_wired_pass() -> None:
+    with override_settings(ROOT_URLCONF="tests.urls"):
+        assert checks.check_error_views() == []
+
+
+@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": checks.HANDLER})
+def test_drf_json_parser_by_default_is_w002() -> None:
+    [message] = checks.check_json_parser()
+    assert message.id == "causeloop_errors.W002" and checks.PARSER in message.hint

@@ -26,3 +26,19 @@ def test_override_settings_takes_effect_without_reloading() -> None:
         assert app_settings.API_PATH_PREFIXES == ("/v1/",)
         assert app_settings.DEFAULT_RETRY_AFTER == 5
     assert app_settings.DEFAULT_RETRY_AFTER == 60
+
+
+def test_values_of_the_wrong_type_fall_back_to_safe_defaults() -> None:
+    bad = {
+        "API_PATH_PREFIXES": None,
+        "TRUST_REQUEST_ID_HEADER": "false",
+        "CODES": None,
+        "DEFAULT_RETRY_AFTER": "sixty",
+        "INCLUDE_FIELD_ERRORS": "yes",
+    }
+    with override_settings(CAUSELOOP_ERRORS=bad):
+        assert app_settings.API_PATH_PREFIXES == ("/api/", "/auth/")
+        assert app_settings.TRUST_REQUEST_ID_HEADER is False
+        assert app_settings.CODES == ()
+        assert app_settings.DEFAULT_RETRY_AFTER == 60
+        assert app_settings.INCLUDE_FIELD_ERRORS is False

@@ -54,3 +54,10 @@ def test_field_errors_member_only_when_enabled() -> None:
         assert build_body(failure, TRACE)["error"]["field_errors"] == [
             {"path": "a", "message": "m", "code": "required"}
         ]
+
+
+def test_details_become_plain_json_lazy_keys_sets_and_tuples_included() -> None:
+    from django.utils.translation import gettext_lazy
+
+    failure = _failure("conflict", details={gettext_lazy("title"): ("a", "b"), "allowed": {"write", "read"}})
+    assert build_body(failure, TRACE)["error"]["details"] == {"title": ["a", "b"], "allowed": ["read", "write"]}

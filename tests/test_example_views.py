@@ -350,6 +350,15 @@ def test_a_missing_issue_answers_the_contract_not_found_example(
     assert error["message"] == "Issue iss_01abc123 not found"
 
 
+@pytest.mark.parametrize("issue_id", ["iss_%00abcdef", "iss_", "ISS_01ABC123", "iss_01abc1234", "..%2f..%2fetc"])
+def test_an_issue_id_that_cannot_exist_is_not_found_without_a_query(
+    api_client: Client, demo_headers: dict[str, str], issue_id: str
+) -> None:
+    response = api_client.get(f"/api/issues/{issue_id}", headers=demo_headers)
+
+    assert_envelope(response, 404, "not_found")
+
+
 def test_an_issue_of_another_workspace_is_not_found(
     api_client: Client, demo_headers: dict[str, str], demo_other_workspace: Workspace
 ) -> None:

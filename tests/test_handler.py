@@ -60,7 +60,13 @@ def test_field_errors_member_keeps_every_message_and_code_when_enabled(client: C
     assert len(error["field_errors"]) == 2
 
 
-@override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler"})
+@pytest.mark.filterwarnings("ignore::rest_framework.deprecation.RemovedInDRF320Warning")
+@override_settings(
+    REST_FRAMEWORK={
+        "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
+        "LIST_SERIALIZER_ERRORS_AS_DICT": False,
+    }
+)
 def test_list_format_of_older_drf_keeps_index_zero(client: Client) -> None:
     response = client.post(
         "/api/validate",
@@ -197,6 +203,35 @@ def test_third_party_detail_with_code_is_one_error_not_fake_fields(client: Clien
     error = assert_envelope(client.get("/api/third-party/dict"), 500, "internal_error")
     assert error["message"] == "Upstream refused."
     assert "details" not in error
+
+
+def test_third_party_field_map_detail_is_flattened_to_dot_paths(client: Client) -> None:
+    assert_envelope(
+        client.get("/api/third-party/field-map"),
+        400,
+        "validation_error",
+        {"email": "Enter a valid email address.", "address.zip": "Bad zip code."},
+    )
+
+
+def test_third_party_429_carries_retry_after_in_header_and_details(client: Client) -> None:
+    response = client.get("/api/third-party/429")
+    assert_envelope(response, 429, "rate_limited", {"retry_after": 60})
+    assert response["Retry-After"] == "60"
+
+
+def test_third_party_401_carries_www_authenticate(client: Client) -> None:
+    response = client.get("/api/third-party/401")
+    assert_envelope(response, 401, "unauthorized")
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def test_deeply_nested_json_is_malformed_not_a_crash(client: Client) -> None:
+    for body in ("[" * 100_000, "[" * 10_000 + "]" * 10_000):
+        error = assert_envelope(
+            client.post("/api/validate", body, content_type="application/json"), 400, "validation_error"
+        )
+        assert error["message"] == "Malformed request body."
 
 
 def test_third_party_registered_code_matching_its_status_is_kept(client: Client) -> None:

@@ -84,7 +84,8 @@ def test_rewritten_response_keeps_headers_cookies_and_retry_after(client: Client
         ("permission_denied", 403, "forbidden"),
         ("http404", 404, "not_found"),
         ("suspicious", 400, "validation_error"),
-        ("api_conflict", 500, "internal_error"),
+        ("api_conflict", 409, "conflict"),
+        ("ratelimited", 429, "rate_limited"),
     ],
 )
 def test_exception_raised_by_a_middleware_below_is_an_envelope(
@@ -127,15 +128,55 @@ def test_csrf_failure_outside_api_prefixes_keeps_djangos_page() -> None:
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
-def test_oversized_body_is_413_before_any_view_reads_it(client: Client) -> None:
+def test_oversized_json_body_is_413(client: Client) -> None:
     response = client.post("/api/validate", "x" * 500, content_type="application/json")
     assert_envelope(response, 413, "payload_too_large")
 
 
 @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
-def test_oversized_form_body_in_plain_view_is_413(client: Client) -> None:
+def test_oversized_form_body_read_by_a_plain_view_is_413(client: Client) -> None:
     response = client.post("/api/plain/csrf", "a=" + "x" * 500, content_type="application/x-www-form-urlencoded")
     assert_envelope(response, 413, "payload_too_large")
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+def test_oversized_multipart_field_read_by_the_csrf_middleware_is_413() -> None:
+    csrf_client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    csrf_client.cookies["csrftoken"] = "a" * 32
+    response = csrf_client.post("/api/plain/csrf", {"field": "x" * 500})  # multipart/form-data
+    assert_envelope(response, 413, "payload_too_large")
+
+
+@override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+def test_streamed_upload_over_the_in_memory_limit_is_accepted_as_django_does(client: Client) -> None:
+    # DATA_UPLOAD_MAX_MEMORY_SIZE limits bodies read into memory, not streamed uploads.
+    response = client.put(
+        "/api/upload/report.bin",
+        b"\0" * 500,
+        content_type="application/octet-stream",
+        HTTP_CONTENT_DISPOSITION="attachment; filename=report.bin",
+    )
+    assert response.status_code == 200, response.content
+    assert response.json() == {"size": 500}
+
+
+@override_settings(MIDDLEWARE=[MIDDLEWARE_PATH, "django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE[1:]])
+def test_rewritten_error_drops_headers_that_described_the_old_body(client: Client) -> None:
+    response = client.get("/api/plain/html-404", HTTP_ACCEPT_ENCODING="gzip")
+    assert_envelope(response, 404, "not_found")
+    assert "Content-Encoding" not in response
+
+
+def test_api_prefix_without_its_trailing_slash_is_an_api_path(client: Client) -> None:
+    assert_envelope(client.get("/api"), 404, "not_found")
+    assert client.get("/apix").status_code == 404
+    assert not client.get("/apix")["Content-Type"].startswith("application/json")
+
+
+@override_settings(CAUSELOOP_ERRORS={"TRUST_REQUEST_ID_HEADER": "false"})
+def test_trust_setting_that_is_not_true_fails_closed(client: Client) -> None:
+    response = client.get("/api/nope", HTTP_X_REQUEST_ID="client-chosen-id-123")
+    assert response["X-Request-Id"] != "client-chosen-id-123"
 
 
 def test_every_response_gets_a_uuid_request_id(client: Client) -> None:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/raise/<str:name>", views.Raise.as_view()),
     path("api/third-party/<str:name>", views.ThirdParty.as_view()),
     path("api/creates-then-fails", views.CreatesThenFails.as_view()),
+    path("api/upload/<str:filename>", views.Upload.as_view()),
     path("api/missing-group", views.MissingGroup.as_view()),
     path("api/session", views.SessionOnly.as_view()),
     path("api/basic", views.BasicOnly.as_view()),
@@ -26,3 +27,8 @@ urlpatterns = [
     path("pages/raise/<str:name>", views.plain_raise),
     path("pages/ok", views.plain_ok),
 ]
+
+handler400 = "causeloop_errors.views.bad_request"
+handler403 = "causeloop_errors.views.permission_denied"
+handler404 = "causeloop_errors.views.page_not_found"
+handler500 = "causeloop_errors.views.server_error"

@@ -5,6 +5,7 @@ Invariants live in named constraints; lookups that views and authentication need
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 
 ISSUE_ID_PREFIX = "iss_"
+ISSUE_ID = re.compile(r"iss_[0-9a-z]{8}")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 SECRET_CONFIG_KEYS = frozenset({"api_key"})
 
@@ -109,7 +111,12 @@ class IssueManager(models.Manager["Issue"]):
         return self.filter(workspace=workspace).order_by("-created", "-pk")
 
     def find(self, workspace: Workspace, public_id: str) -> Issue | None:
-        """Return the issue ``public_id`` of ``workspace``; an issue of another workspace is not found."""
+        """Return the issue ``public_id`` of ``workspace``; an issue of another workspace is not found.
+
+        An id that cannot exist (wrong shape, a NUL byte PostgreSQL would refuse) is not looked up.
+        """
+        if not ISSUE_ID.fullmatch(public_id):
+            return None
         return self.filter(workspace=workspace, public_id=public_id).first()
 
 
