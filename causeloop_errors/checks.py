@@ -126,6 +126,8 @@ def _bad_codes(codes: Any) -> list[str]:
     for entry in codes:
         if not isinstance(entry, Mapping) or not {"code", "status", "message"} <= entry.keys():
             problems.append(f"CODES entry {entry!r} needs 'code', 'status' and 'message'.")
+        elif not all(isinstance(entry.get(key, ""), str) for key in ("code", "message", "description")):
+            problems.append(f"CODES entry {entry['code']!r} needs strings for 'code', 'message' and 'description'.")
         elif not isinstance(entry["status"], int) or not 400 <= entry["status"] <= 599:
             problems.append(f"CODES entry {entry['code']!r} needs an integer status from 400 to 599.")
         elif any(entry["code"] == builtin.code for builtin in catalog.BUILTIN):

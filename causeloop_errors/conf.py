@@ -28,7 +28,8 @@ def _sequence(value: Any, default: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _prefixes(value: Any) -> tuple[str, ...]:
-    return tuple(item for item in _sequence(value, DEFAULTS["API_PATH_PREFIXES"]) if isinstance(item, str))
+    valid = isinstance(value, (list, tuple)) and all(isinstance(item, str) and item.startswith("/") for item in value)
+    return tuple(value) if valid else DEFAULTS["API_PATH_PREFIXES"]
 
 
 def _seconds(value: Any) -> int:
@@ -80,7 +81,8 @@ class Settings:
     @property
     def WWW_AUTHENTICATE(self) -> str:
         """``WWW-Authenticate`` value for a 401 when no authenticator offers one."""
-        return str(self._get("WWW_AUTHENTICATE"))
+        value = self._get("WWW_AUTHENTICATE")
+        return value if isinstance(value, str) and value else str(DEFAULTS["WWW_AUTHENTICATE"])
 
     @property
     def DEFAULT_RETRY_AFTER(self) -> int:

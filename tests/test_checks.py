@@ -57,6 +57,7 @@ def test_unknown_setting_name_is_e004_and_lists_the_known_ones() -> None:
         {"WWW_AUTHENTICATE": ""},
         {"CODES": [{"code": "x"}]},
         {"CODES": [{"code": "x", "status": 200, "message": "m"}]},
+        {"CODES": [{"code": "x", "status": 402, "message": 5}]},
         {"CODES": [{"code": "not_found", "status": 404, "message": "m"}]},
     ],
 )

@@ -35,6 +35,7 @@ def test_values_of_the_wrong_type_fall_back_to_safe_defaults() -> None:
         "CODES": None,
         "DEFAULT_RETRY_AFTER": "sixty",
         "INCLUDE_FIELD_ERRORS": "yes",
+        "WWW_AUTHENTICATE": 123,
     }
     with override_settings(CAUSELOOP_ERRORS=bad):
         assert app_settings.API_PATH_PREFIXES == ("/api/", "/auth/")
@@ -42,3 +43,7 @@ def test_values_of_the_wrong_type_fall_back_to_safe_defaults() -> None:
         assert app_settings.CODES == ()
         assert app_settings.DEFAULT_RETRY_AFTER == 60
         assert app_settings.INCLUDE_FIELD_ERRORS is False
+        assert app_settings.WWW_AUTHENTICATE == 'Bearer realm="api"'
+    with override_settings(CAUSELOOP_ERRORS={"API_PATH_PREFIXES": ["api/", 5], "WWW_AUTHENTICATE": ""}):
+        assert app_settings.API_PATH_PREFIXES == ("/api/", "/auth/")
+        assert app_settings.WWW_AUTHENTICATE == 'Bearer realm="api"'
