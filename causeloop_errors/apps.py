@@ -3,6 +3,7 @@
 from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import request_finished, setting_changed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class CauseloopErrorsConfig(AppConfig):
@@ -11,15 +12,30 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog, trace
+        from causeloop_errors import catalog, policies, trace
         from causeloop_errors import checks as app_checks
         from causeloop_errors.conf import app_settings
+        from causeloop_errors.models import WorkspacePolicy
 
         checks.register(app_checks.check_exception_handler)
         checks.register(app_checks.check_middleware)
         checks.register(app_checks.check_settings)
         checks.register(app_checks.check_error_views, checks.Tags.urls)
         checks.register(app_checks.check_json_parser)
+
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")
+
+        # Every process sees a policy change on its next request.
+        post_save.connect(
+            policies.invalidate_on_change, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_saved"
+        )
+        post_delete.connect(
+            policies.invalidate_on_change, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_deleted"
+        )
+        m2m_changed.connect(
+            policies.invalidate_on_change,
+            sender=WorkspacePolicy.break_glass_users.through,
+            dispatch_uid="causeloop_errors.policy_break_glass_changed",
+        )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.urls import get_resolver
+from django.utils.module_loading import import_string
 
 from causeloop_errors import catalog
 from causeloop_errors.conf import DEFAULTS
@@ -116,6 +119,33 @@ def _bad_values(raw: Mapping[str, Any]) -> list[str]:
     if not isinstance(raw.get("WWW_AUTHENTICATE", ""), str) or not raw.get("WWW_AUTHENTICATE", "x"):
         problems.append("WWW_AUTHENTICATE must be a non-empty string.")
     problems.extend(_bad_codes(raw.get("CODES", ())))
+    problems.extend(_bad_policy_values(raw))
+    return problems
+
+
+def _bad_policy_values(raw: Mapping[str, Any]) -> list[str]:
+    problems = []
+    model = raw.get("WORKSPACE_MODEL")
+    if model is not None:
+        try:
+            apps.get_model(str(model))
+        except (LookupError, ValueError):
+            problems.append(f"WORKSPACE_MODEL {model!r} is not an installed model ('app_label.Model').")
+    for name in ("WORKSPACE_RESOLVER", "AUTH_CONTEXT_RESOLVER", "WORKSPACE_MEMBERS"):
+        if raw.get(name) is not None:
+            try:
+                import_string(str(raw[name]))
+            except ImportError:
+                problems.append(f"{name} {raw[name]!r} cannot be imported.")
+    try:
+        re.compile(str(raw.get("WORKSPACE_KEY_PATTERN", "")))
+    except re.error:
+        problems.append("WORKSPACE_KEY_PATTERN is not a valid regular expression.")
+    backends = raw.get("SSO_BACKENDS", ())
+    if not isinstance(backends, (list, tuple)) or not all(isinstance(item, str) for item in backends):
+        problems.append("SSO_BACKENDS must be a list of dotted paths of authentication backends.")
+    if raw.get("POLICY_CACHE_ALIAS", "default") not in settings.CACHES:
+        problems.append("POLICY_CACHE_ALIAS must name a cache of CACHES.")
     return problems
 
 

@@ -7,6 +7,7 @@ Values are read from Django's settings and kept until ``setting_changed`` says
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +20,14 @@ DEFAULTS: dict[str, Any] = {
     "WWW_AUTHENTICATE": 'Bearer realm="api"',
     "DEFAULT_RETRY_AFTER": 60,
     "INCLUDE_FIELD_ERRORS": False,
+    "WORKSPACE_MODEL": None,
+    "WORKSPACE_KEY_FIELD": "slug",
+    "WORKSPACE_KEY_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}",
+    "WORKSPACE_RESOLVER": "causeloop_errors.workspaces.resolve_workspace",
+    "WORKSPACE_MEMBERS": None,
+    "AUTH_CONTEXT_RESOLVER": "causeloop_errors.auth_context.resolve_auth_context",
+    "SSO_BACKENDS": (),
+    "POLICY_CACHE_ALIAS": "default",
 }
 
 
@@ -93,6 +102,48 @@ class Settings:
     def INCLUDE_FIELD_ERRORS(self) -> bool:
         """Add ``error.field_errors``: every validation message with its path and DRF code."""
         return self._get("INCLUDE_FIELD_ERRORS") is True
+
+    @property
+    def WORKSPACE_MODEL(self) -> str | None:
+        """``"app_label.Model"`` of the host's workspaces; enables choices and unknown-key checks."""
+        value = self._get("WORKSPACE_MODEL")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def WORKSPACE_KEY_FIELD(self) -> str:
+        """Field of ``WORKSPACE_MODEL`` that holds the workspace key."""
+        return str(self._get("WORKSPACE_KEY_FIELD"))
+
+    @property
+    def WORKSPACE_KEY_PATTERN(self) -> re.Pattern[str]:
+        """Shape of a well-formed workspace key; anything else is a 400 ``validation_error``."""
+        return self._cached("WORKSPACE_KEY_PATTERN", lambda value: re.compile(str(value)))
+
+    @property
+    def WORKSPACE_RESOLVER(self) -> str:
+        """Dotted path of ``(request) -> key or None``: which workspace a request targets."""
+        return str(self._get("WORKSPACE_RESOLVER"))
+
+    @property
+    def WORKSPACE_MEMBERS(self) -> str | None:
+        """Dotted path of ``(key) -> users``: lets the admin count who a policy change would block."""
+        value = self._get("WORKSPACE_MEMBERS")
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def AUTH_CONTEXT_RESOLVER(self) -> str:
+        """Dotted path of ``(request) -> AuthContext``: how a request was authenticated."""
+        return str(self._get("AUTH_CONTEXT_RESOLVER"))
+
+    @property
+    def SSO_BACKENDS(self) -> tuple[str, ...]:
+        """Authentication backends whose session logins count as SSO (``amr`` ``sso``)."""
+        return self._cached("SSO_BACKENDS", lambda value: _sequence(value, ()))
+
+    @property
+    def POLICY_CACHE_ALIAS(self) -> str:
+        """Django cache shared by every process, holding the policies' version key."""
+        return str(self._get("POLICY_CACHE_ALIAS"))
 
 
 app_settings = Settings()

@@ -27,6 +27,8 @@ logger = logging.getLogger("causeloop_errors")
 
 MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
+# Headers a view-side component (a policy decision) asks the middleware to add to the response.
+RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 # Headers that describe the replaced body, not the request's outcome: never carried over.
 _NOT_COPIED = {
     "content-type",
@@ -102,11 +104,11 @@ class ErrorEnvelopeMiddleware:
         if self.async_mode:
             return self.__acall__(request)
         trace_id = _start_trace(request)
-        return self._finish(self.get_response(request), trace_id, is_api_path(request))
+        return self._finish(request, self.get_response(request), trace_id)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         trace_id = _start_trace(request)
-        return self._finish(await self.get_response(request), trace_id, is_api_path(request))
+        return self._finish(request, await self.get_response(request), trace_id)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         """Answer an exception from a plain Django view on an API path."""
@@ -124,8 +126,8 @@ class ErrorEnvelopeMiddleware:
         return response
 
     @staticmethod
-    def _finish(response: HttpResponseBase, trace_id: str, api: bool) -> HttpResponseBase:
-        if api and response.status_code >= 400 and not is_envelope(response):
+    def _finish(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+        if response.status_code >= 400 and not is_envelope(response) and is_api_path(request):
             try:
                 response = _as_envelope(response)
             except Exception:  # never let the envelope itself break a response
@@ -133,5 +135,11 @@ class ErrorEnvelopeMiddleware:
                 response = render_minimal()
                 response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
         response["X-Request-Id"] = trace_id
-        expose_headers(response)
+        extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
+        if extra:
+            for name, value in extra.items():
+                response[name] = value
+            expose_headers(response, (*EXPOSED_HEADERS, *extra))
+        else:
+            expose_headers(response)
         return response

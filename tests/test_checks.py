@@ -94,3 +94,32 @@ def test_error_views_wired_pass() -> None:
 def test_drf_json_parser_by_default_is_w002() -> None:
     [message] = checks.check_json_parser()
     assert message.id == "causeloop_errors.W002" and checks.PARSER in message.hint
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"WORKSPACE_MODEL": "nope.Model"},
+        {"WORKSPACE_MODEL": "no-dot"},
+        {"WORKSPACE_RESOLVER": "tests.nowhere.resolve"},
+        {"AUTH_CONTEXT_RESOLVER": "tests.nowhere.resolve"},
+        {"WORKSPACE_MEMBERS": "tests.nowhere.members"},
+        {"WORKSPACE_KEY_PATTERN": "[unclosed"},
+        {"SSO_BACKENDS": "tests.policy_views.SSOBackend"},
+        {"POLICY_CACHE_ALIAS": "nosuch"},
+    ],
+)
+def test_bad_policy_settings_are_e005(value: dict[str, Any]) -> None:
+    with override_settings(CAUSELOOP_ERRORS=value):
+        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+def test_good_policy_settings_pass() -> None:
+    good = {
+        "WORKSPACE_MODEL": "auth.Group",
+        "WORKSPACE_KEY_FIELD": "name",
+        "WORKSPACE_MEMBERS": "tests.policy_views.group_members",
+        "SSO_BACKENDS": ["tests.policy_views.SSOBackend"],
+    }
+    with override_settings(CAUSELOOP_ERRORS=good):
+        assert checks.check_settings() == []

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import path
 
 from tests import core_views as views
+from tests import policy_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -24,6 +25,12 @@ urlpatterns = [
     path("api/plain/csrf", views.csrf_protected_post),
     path("api/async/raise/<str:name>", views.async_raise),
     path("api/async/ok", views.async_ok),
+    path("api/policy/protected", policy_views.Protected.as_view()),
+    path("api/policy/w/<str:workspace>/protected", policy_views.Protected.as_view()),
+    path("api/policy/unprotected", policy_views.Unprotected.as_view()),
+    path("api/policy/exempt", policy_views.Exempt.as_view()),
+    path("api/policy/exempt-attribute", policy_views.ExemptByAttribute.as_view()),
+    path("api/policy/plain/<str:workspace>", policy_views.plain_protected),
     path("pages/raise/<str:name>", views.plain_raise),
     path("pages/ok", views.plain_ok),
 ]

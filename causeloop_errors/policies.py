@@ -1,0 +1,143 @@
+"""Workspace policy decisions from cached snapshots of the policy models; no HTTP here.
+
+Every process keeps the policies it has read in memory, stamped with a version held in the shared
+cache (``POLICY_CACHE_ALIAS``). Saving or deleting a policy writes a new version; each request
+reads that one key, and a process whose stamp differs forgets its snapshots. So after warm-up a
+decision costs one cache read and no database query, and a change is seen by every process on
+its next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.core.cache import caches
+from django.db import transaction
+from django.utils import timezone
+
+from causeloop_errors.auth_context import AuthContext
+from causeloop_errors.conf import app_settings
+from causeloop_errors.exceptions import APIError, MFARequired, SSORequired
+
+VERSION_KEY = "causeloop_errors:policies:version"
+MFA_VERIFICATION_REQUIRED = "MFA verification is required by this workspace."
+GRACE_HEADER = "MFA-Enforced-From"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """What one workspace requires, as read from the database."""
+
+    workspace_key: str
+    require_mfa: bool = False
+    mfa_enforced_from: datetime | None = None
+    require_sso: bool = False
+    break_glass_user_ids: frozenset[Any] = frozenset()
+    exempt_service_accounts: bool = True
+
+    def in_grace_period(self, now: datetime) -> bool:
+        """Return whether MFA is required but not yet enforced at ``now``."""
+        return self.mfa_enforced_from is not None and now < self.mfa_enforced_from
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome for one request: allowed or the error to raise, plus headers and a break-glass flag."""
+
+    error: APIError | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    break_glass: bool = False
+
+    @property
+    def allowed(self) -> bool:
+        return self.error is None
+
+
+def _load(key: str) -> Policy | None:
+    from causeloop_errors.models import WorkspacePolicy
+
+    model = WorkspacePolicy.objects.for_key(key)
+    if model is None:
+        return None
+    return Policy(
+        workspace_key=key,
+        require_mfa=model.require_mfa,
+        mfa_enforced_from=model.mfa_enforced_from,
+        require_sso=model.require_sso,
+        break_glass_user_ids=frozenset(model.break_glass_users.values_list("pk", flat=True)),
+        exempt_service_accounts=model.exempt_service_accounts,
+    )
+
+
+class PolicyStore:
+    """Per-process snapshots of the policies, invalidated through a version key in the shared cache."""
+
+    def __init__(self) -> None:
+        self._version: object = None
+        self._policies: dict[str, Policy | None] = {}
+
+    def _shared_version(self) -> object:
+        cache = caches[app_settings.POLICY_CACHE_ALIAS]
+        version = cache.get(VERSION_KEY)
+        if version is None:  # evicted or never set: start a new one, which every process will adopt
+            version = uuid.uuid4().hex
+            cache.add(VERSION_KEY, version, timeout=None)
+            version = cache.get(VERSION_KEY, version)
+        return version
+
+    def get(self, key: str) -> Policy | None:
+        """Return the policy in force for workspace ``key`` (its own or the default), or None."""
+        version = self._shared_version()
+        if version != self._version:
+            self._policies, self._version = {}, version
+        if key not in self._policies:
+            self._policies[key] = _load(key)
+        return self._policies[key]
+
+    def invalidate(self) -> None:
+        """Publish a new version, so that every process reloads on its next request."""
+        caches[app_settings.POLICY_CACHE_ALIAS].set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+store = PolicyStore()
+
+
+def _has_confirmed_device(user: Any) -> bool:
+    from django_otp import devices_for_user
+
+    return any(True for _ in devices_for_user(user, confirmed=True))
+
+
+def decide(policy: Policy, auth: AuthContext, user: Any, now: datetime | None = None) -> Decision:
+    """Return whether ``user``, authenticated as ``auth``, may call into ``policy``'s workspace.
+
+    SSO is checked before MFA: a user told to use SSO need not enroll an MFA device first, and an
+    SSO login usually carries the identity provider's own second factor.
+    """
+    if auth.service_account and policy.exempt_service_accounts:
+        return Decision()
+    details = {"workspace": policy.workspace_key}
+    break_glass = False
+    if policy.require_sso and not auth.sso:
+        if user.pk not in policy.break_glass_user_ids:
+            return Decision(error=SSORequired(details=details))
+        break_glass = True
+    if policy.require_mfa and not auth.mfa:
+        now = now or timezone.now()
+        if policy.in_grace_period(now):
+            deadline = policy.mfa_enforced_from.isoformat()  # type: ignore[union-attr]
+            return Decision(headers={GRACE_HEADER: deadline}, break_glass=break_glass)
+        if _has_confirmed_device(user):
+            return Decision(
+                error=MFARequired(MFA_VERIFICATION_REQUIRED, details={**details, "reason": "verification_required"})
+            )
+        return Decision(error=MFARequired(details={**details, "reason": "enrollment_required"}))
+    return Decision(break_glass=break_glass)
+
+
+def invalidate_on_change(*, using: str = "default", **kwargs: Any) -> None:
+    """Publish a new version once the change to a policy is committed (a model-signal receiver)."""
+    transaction.on_commit(store.invalidate, using=using)
