@@ -22,7 +22,7 @@ demo: install
 	@echo ""
 	@echo "Serving the example API on http://127.0.0.1:$(PORT)/  (README: 'Walkthrough' lists what to try)"
 	@echo "  curl -i http://127.0.0.1:$(PORT)/api/nope"
-	@echo "  curl -i -X POST http://127.0.0.1:$(PORT)/auth/token -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"demo-password\",\"workspace\":\"acme\"}'"
+	@echo "  curl -i -X POST http://127.0.0.1:$(PORT)/auth/token -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"demo-password\",\"workspace\":\"initech\"}'"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install

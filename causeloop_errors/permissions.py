@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.http import HttpRequest, HttpResponseBase
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from causeloop_errors import signals, workspaces
 from causeloop_errors.auth_context import auth_context
@@ -22,6 +20,10 @@ from causeloop_errors.middleware import RESPONSE_HEADERS_ATTRIBUTE
 from causeloop_errors.policies import decide, store
 
 EXEMPT_ATTRIBUTE = "policy_exempt"
+
+if TYPE_CHECKING:  # DRF imports this module while importing rest_framework.views (DEFAULT_PERMISSION_CLASSES)
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 V = TypeVar("V")
 
@@ -41,7 +43,16 @@ def enforce(request: Any) -> None:
     if user is None or not user.is_authenticated:
         return
     key = workspaces.workspace_of(request)
-    policy = store.get(key) if key is not None else None
+    if key is None:
+        return
+    _enforce_one(request, user, key)
+    own = workspaces.token_workspace(request)
+    if own is not None and own != key:  # a header or URL naming another workspace never escapes the token's own
+        _enforce_one(request, user, own)
+
+
+def _enforce_one(request: Any, user: Any, key: str) -> None:
+    policy = store.get(key)
     if policy is None:
         return
     decision = decide(policy, auth_context(request), user)

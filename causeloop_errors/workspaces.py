@@ -28,8 +28,19 @@ def resolve_workspace(request: Any) -> str | None:
     header = request.headers.get(WORKSPACE_HEADER)
     if header is not None:
         return str(header)
+    return token_workspace(request)
+
+
+def token_workspace(request: Any) -> str | None:
+    """Return the workspace the request's token is bound to (``request.auth.workspace_key``), or None."""
     key = getattr(getattr(request, "auth", None), "workspace_key", None)
     return None if key is None else str(key)
+
+
+def reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
+    """Forget the known workspaces when ``CAUSELOOP_ERRORS`` changes (a ``setting_changed`` receiver)."""
+    if setting == "CAUSELOOP_ERRORS":
+        _known.clear()
 
 
 def workspace_model() -> type[models.Model] | None:

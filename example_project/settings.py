@@ -18,6 +18,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "rest_framework",
     "causeloop_errors",
     "example_project.demo",
@@ -30,6 +32,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -81,7 +84,10 @@ CSRF_FAILURE_VIEW = "causeloop_errors.views.csrf_failure"
 REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
     "DEFAULT_AUTHENTICATION_CLASSES": ["example_project.demo.authentication.BearerTokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "causeloop_errors.permissions.EnforceWorkspacePolicy",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "causeloop_errors.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
@@ -92,7 +98,14 @@ REST_FRAMEWORK = {
 
 CAUSELOOP_ERRORS: dict[str, object] = {
     "API_PATH_PREFIXES": ["/api/", "/auth/"],
+    # Workspace policies name the demo's workspaces by slug; the admin counts members a change would block.
+    "WORKSPACE_MODEL": "demo.Workspace",
+    "WORKSPACE_KEY_FIELD": "slug",
+    "WORKSPACE_MEMBERS": "example_project.demo.models.workspace_members",
 }
+
+# The issuer shown by authenticator apps for the demo's TOTP devices.
+OTP_TOTP_ISSUER = "Causeloop demo"
 
 LOGGING = {
     "version": 1,

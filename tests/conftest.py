@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from causeloop_errors.policies import store
 from example_project.demo import tokens
 from example_project.demo.models import Membership, Scope, Workspace
 
 DEMO_PASSWORD = "demo-password"
+
+
+@pytest.fixture(autouse=True)
+def fresh_policy_snapshots() -> Iterator[None]:
+    """Start and end every test with no policy snapshot: a rolled-back test never runs its on-commit invalidation."""
+    store.invalidate()
+    yield
+    store.invalidate()
+
+
+@pytest.fixture
+def demo_totp_code() -> Callable[..., str]:
+    """Return ``code(device, steps_ahead=0)``: the device's TOTP code, computed from its key like an authenticator app.
+
+    A device accepts a code once per time step (``last_t``); ``steps_ahead=1`` gives the next step's code,
+    which is still within the default tolerance.
+    """
+
+    def code(device: TOTPDevice, steps_ahead: int = 0) -> str:
+        value = totp(device.bin_key, step=device.step, t0=device.t0 - steps_ahead * device.step, digits=device.digits)
+        return str(value).zfill(device.digits)
+
+    return code
 
 
 @pytest.fixture

@@ -14,6 +14,13 @@ from causeloop_errors.policies import Policy, store
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
 
+
+@pytest.fixture(autouse=True)
+def _app_defaults(settings: Any) -> None:
+    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
+    settings.CAUSELOOP_ERRORS = {}
+
+
 WORKSPACES = {"WORKSPACE_MODEL": "auth.Group", "WORKSPACE_KEY_FIELD": "name"}
 WITH_MEMBERS = {**WORKSPACES, "WORKSPACE_MEMBERS": "tests.policy_views.group_members"}
 CHANGELIST = "/admin/causeloop_errors/workspacepolicy/"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -15,6 +17,13 @@ from causeloop_errors.policies import store
 from tests.contract import assert_envelope
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+
+
+@pytest.fixture(autouse=True)
+def _app_defaults(settings: Any) -> None:
+    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
+    settings.CAUSELOOP_ERRORS = {}
+
 
 PROTECTED = "/api/policy/protected"
 
@@ -192,3 +201,11 @@ def test_compliant_request_costs_no_query_for_the_policy_decision(client: Client
     with CaptureQueriesContext(connection) as baseline:
         assert client.get("/api/policy/unprotected", **headers).status_code == 200
     assert len(enforced.captured_queries) == len(baseline.captured_queries)
+
+
+def test_a_header_naming_an_open_workspace_never_escapes_the_tokens_own_policy(
+    client: Client, policies: None, bob: User
+) -> None:
+    headers = {**_token("bob", workspace="acme"), "HTTP_X_WORKSPACE": "initech"}
+    error = assert_envelope(client.get(PROTECTED, **headers), 403, "mfa_required")
+    assert error["details"]["workspace"] == "acme"

@@ -10,6 +10,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 
@@ -53,6 +54,11 @@ class Workspace(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+def workspace_members(key: str) -> models.QuerySet[Any]:
+    """Return the users who are members of workspace ``key`` (``CAUSELOOP_ERRORS["WORKSPACE_MEMBERS"]``)."""
+    return get_user_model().objects.filter(demo_memberships__workspace__slug=key)
 
 
 class Membership(models.Model):
@@ -103,6 +109,11 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} token of {self.user} in {self.workspace}"
+
+    @property
+    def workspace_key(self) -> str:
+        """The workspace's slug: the key causeloop_errors resolves the workspace policy by."""
+        return self.workspace.slug
 
 
 class IssueManager(models.Manager["Issue"]):

@@ -13,25 +13,17 @@ from example_project.demo.models import Connector, Scope, Severity
 
 FIELD_REQUIRED = "field required"
 NOT_AN_ENUM_MEMBER = "value is not a valid enumeration member"
-MFA_NOT_AVAILABLE = "MFA verification is not available yet."
 CONNECTOR_TYPES = ("github", "jira", "slack", "webhook")
 
 
 class PasswordGrantSerializer(serializers.Serializer):
-    """``POST /auth/token``.
-
-    ``otp`` is refused for now: MFA verification with django-otp arrives with the
-    workspace policy issue, which replaces ``validate_otp``.
-    """
+    """``POST /auth/token``; ``otp``, when not empty, is a code of one of the user's confirmed MFA devices."""
 
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     workspace = serializers.CharField(max_length=50)
     scope = serializers.ChoiceField(choices=Scope.choices, default=Scope.READ_WRITE)
-    otp = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-
-    def validate_otp(self, value: str | None) -> str | None:
-        raise serializers.ValidationError(MFA_NOT_AVAILABLE)
+    otp = serializers.CharField(max_length=16, required=False, allow_blank=True, allow_null=True)
 
 
 class TokenExchangeSerializer(serializers.Serializer):
@@ -39,6 +31,12 @@ class TokenExchangeSerializer(serializers.Serializer):
 
     subject_token = serializers.CharField(max_length=4096)
     workspace = serializers.CharField(max_length=50)
+
+
+class TotpConfirmSerializer(serializers.Serializer):
+    """``POST /api/me/mfa/totp/confirm``."""
+
+    code = serializers.CharField(max_length=16)
 
 
 class IssueSerializer(serializers.Serializer):

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 from django.contrib.auth import authenticate, get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.decorators import method_decorator
+from django_otp import match_token
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -14,9 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from causeloop_errors.exceptions import Conflict, InvalidGrant, NotFound, Unauthorized
+from causeloop_errors.permissions import EnforceWorkspacePolicy
 from example_project.demo import sso, tokens
 from example_project.demo.models import ApiToken, Connector, Issue, ServiceAccount, Workspace
-from example_project.demo.permissions import TokenScopePermission
+from example_project.demo.permissions import TokenScopePermission, TokenWorkspacePermission
 from example_project.demo.serializers import (
     ConnectorSerializer,
     IssueSerializer,
@@ -37,9 +40,12 @@ def _token(request: Request) -> ApiToken:
 
 
 class TokenAPIView(APIView):
-    """A view behind a bearer token; unsafe methods need a ``read_write`` one."""
+    """A view behind a bearer token, under its workspace's policy; unsafe methods need a ``read_write`` one.
 
-    permission_classes = [IsAuthenticated, TokenScopePermission]
+    Views a blocked user needs in order to comply set ``policy_exempt = True``.
+    """
+
+    permission_classes = [IsAuthenticated, EnforceWorkspacePolicy, TokenWorkspacePermission, TokenScopePermission]
 
 
 class PublicAPIView(APIView):
@@ -49,19 +55,25 @@ class PublicAPIView(APIView):
     permission_classes = [AllowAny]
 
 
+# Outside the request's transaction: the failure count django-otp writes for a wrong code must survive the 401.
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class PasswordTokenView(PublicAPIView):
-    """``POST /auth/token``: a token for a member of a workspace, from username and password (amr ``pwd``)."""
+    """``POST /auth/token``: a token for a member of a workspace, from username and password (amr ``pwd``).
+
+    With a non-empty ``otp`` that one of the user's confirmed django-otp devices accepts, amr ``pwd otp``.
+    """
 
     def post(self, request: Request) -> Response:
         serializer = PasswordGrantSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # One answer for every failure, so neither usernames nor workspaces can be enumerated.
+        # One answer for every failure (wrong code and no device included): nothing can be enumerated.
         user = authenticate(request._request, username=data["username"], password=data["password"])
         workspace = Workspace.objects.of_member(user, data["workspace"]) if user is not None else None
-        if workspace is None:
+        code = data.get("otp")
+        if workspace is None or (code and match_token(user, code) is None):
             raise Unauthorized(BAD_CREDENTIALS)
-        minted = tokens.mint(user, workspace, amr=["pwd"], scope=data["scope"])
+        minted = tokens.mint(user, workspace, amr=["pwd", "otp"] if code else ["pwd"], scope=data["scope"])
         return Response(minted.grant(), headers=NO_STORE)
 
 
@@ -81,7 +93,9 @@ class TokenExchangeView(PublicAPIView):
 
 
 class MeView(TokenAPIView):
-    """``GET /api/me``: who the token belongs to and how it was minted."""
+    """``GET /api/me``: who the token belongs to and how it was minted; reachable whatever the policy."""
+
+    policy_exempt = True
 
     def get(self, request: Request) -> Response:
         token = _token(request)

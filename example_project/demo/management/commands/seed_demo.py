@@ -1,23 +1,36 @@
-"""``manage.py seed_demo``: the demo's workspaces and users; running it again changes nothing."""
+"""``manage.py seed_demo``: the demo's workspaces, users, policies and alice's TOTP device.
+
+Running it again changes nothing: what exists, an administrator's edits included, is left alone.
+"""
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from causeloop_errors.models import WorkspacePolicy
 from example_project.demo.models import Membership, Workspace
 
 PASSWORD = "demo-password"
 WORKSPACES = {"acme": "Acme Corp", "globex": "Globex Corporation", "initech": "Initech"}
 MEMBERS = ("alice", "bob")
 ADMIN = "admin"
+# initech has no policy: it stays open.
+POLICIES = {"acme": {"require_mfa": True}, "globex": {"require_sso": True}}
+ENROLLED = "alice"
+DEVICE_NAME = "default"
 
 
 class Command(BaseCommand):
-    help = "Create the demo workspaces (acme, globex, initech) and users (alice, bob, admin); idempotent."
+    help = (
+        "Create the demo workspaces (acme, globex, initech), users (alice, bob, admin), the policies "
+        "(acme requires MFA, globex SSO) and alice's TOTP device, whose key it prints; idempotent."
+    )
 
     @transaction.atomic
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,10 +43,20 @@ class Command(BaseCommand):
             user = get_user_model().objects.get(username=username)
             for workspace in workspaces:
                 created_memberships += Membership.objects.get_or_create(user=user, workspace=workspace)[1]
+        # An existing policy is left as an administrator last saved it.
+        created_policies = sum(
+            WorkspacePolicy.objects.get_or_create(workspace_key=key, defaults=fields)[1]
+            for key, fields in POLICIES.items()
+        )
+        device, created_device = self._ensure_device(get_user_model().objects.get(username=ENROLLED))
         self.stdout.write(
             f"Workspaces: {', '.join(WORKSPACES)}. Users: {', '.join(MEMBERS)} (members of every workspace) "
             f"and {ADMIN} (staff superuser), password {PASSWORD!r}.\n"
-            f"Created now: {len(created_users)} users, {created_memberships} memberships."
+            "Policies: acme requires MFA, globex requires SSO, initech is open.\n"
+            f"{ENROLLED}'s TOTP key (base32; printed because this is a demo, never print a real one): "
+            f"{b32encode(device.bin_key).decode()}\n"
+            f"Created now: {len(created_users)} users, {created_memberships} memberships, "
+            f"{created_policies} policies, {int(created_device)} TOTP devices."
         )
 
     def _ensure_user(self, username: str) -> bool:
@@ -46,3 +69,10 @@ class Command(BaseCommand):
         else:
             users.create_user(username, f"{username}@example.com", PASSWORD)
         return True
+
+    def _ensure_device(self, user: Any) -> tuple[TOTPDevice, bool]:
+        """Return the user's confirmed TOTP device, created unless one exists."""
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is not None:
+            return device, False
+        return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True), True
