@@ -30,13 +30,13 @@ class CauseloopErrorsConfig(AppConfig):
 
         # Every process sees a policy change on its next request.
         post_save.connect(
-            policies.invalidate_on_change, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_saved"
+            policies.stamp.bump_on_commit, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_saved"
         )
         post_delete.connect(
-            policies.invalidate_on_change, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_deleted"
+            policies.stamp.bump_on_commit, sender=WorkspacePolicy, dispatch_uid="causeloop_errors.policy_deleted"
         )
         m2m_changed.connect(
-            policies.invalidate_on_change,
+            policies.stamp.bump_on_commit,
             sender=WorkspacePolicy.break_glass_users.through,
             dispatch_uid="causeloop_errors.policy_break_glass_changed",
         )

@@ -1,26 +1,21 @@
 """Workspace policy decisions from cached snapshots of the policy models; no HTTP here.
 
-Every process keeps the policies it has read in memory, stamped with a version held in the shared
-cache (``POLICY_CACHE_ALIAS``). Saving or deleting a policy writes a new version; each request
-reads that one key, and a process whose stamp differs forgets its snapshots. So after warm-up a
+Every process keeps the policies it has read in memory under a ``VersionStamp``: after warm-up a
 decision costs one cache read and no database query, and a change is seen by every process on
 its next request.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import caches
-from django.db import transaction
 from django.utils import timezone
 
 from causeloop_errors.auth_context import AuthContext
-from causeloop_errors.conf import app_settings
 from causeloop_errors.exceptions import APIError, MFARequired, SSORequired
+from causeloop_errors.versioning import VersionStamp
 
 VERSION_KEY = "causeloop_errors:policies:version"
 MFA_VERIFICATION_REQUIRED = "MFA verification is required by this workspace."
@@ -73,24 +68,15 @@ def _load(key: str) -> Policy | None:
 
 
 class PolicyStore:
-    """Per-process snapshots of the policies, invalidated through a version key in the shared cache."""
+    """Per-process snapshots of the policies, reloaded when the shared version stamp changes."""
 
     def __init__(self) -> None:
-        self._version: object = None
+        self._version: str | None = None
         self._policies: dict[str, Policy | None] = {}
-
-    def _shared_version(self) -> object:
-        cache = caches[app_settings.POLICY_CACHE_ALIAS]
-        version = cache.get(VERSION_KEY)
-        if version is None:  # evicted or never set: start a new one, which every process will adopt
-            version = uuid.uuid4().hex
-            cache.add(VERSION_KEY, version, timeout=None)
-            version = cache.get(VERSION_KEY, version)
-        return version
 
     def get(self, key: str) -> Policy | None:
         """Return the policy in force for workspace ``key`` (its own or the default), or None."""
-        version = self._shared_version()
+        version = stamp.current()
         if version != self._version:
             self._policies, self._version = {}, version
         if key not in self._policies:
@@ -99,9 +85,10 @@ class PolicyStore:
 
     def invalidate(self) -> None:
         """Publish a new version, so that every process reloads on its next request."""
-        caches[app_settings.POLICY_CACHE_ALIAS].set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
+        stamp.bump()
 
 
+stamp = VersionStamp(VERSION_KEY)
 store = PolicyStore()
 
 
@@ -136,8 +123,3 @@ def decide(policy: Policy, auth: AuthContext, user: Any, now: datetime | None = 
             )
         return Decision(error=MFARequired(details={**details, "reason": "enrollment_required"}))
     return Decision(break_glass=break_glass)
-
-
-def invalidate_on_change(*, using: str = "default", **kwargs: Any) -> None:
-    """Publish a new version once the change to a policy is committed (a model-signal receiver)."""
-    transaction.on_commit(store.invalidate, using=using)
