@@ -1,4 +1,4 @@
-"""Admin for workspace security policies: changelist with filters and search, and the impact of each requirement."""
+"""Admin for workspace security policies (with the impact of each requirement) and rate-limit rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from causeloop_errors import workspaces
 from causeloop_errors.conf import app_settings
-from causeloop_errors.models import WorkspacePolicy
+from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 
 BREAK_GLASS_NEEDS_SSO = "Break-glass users only make sense when “Require SSO” is ticked."
 
@@ -84,3 +84,17 @@ class WorkspacePolicyAdmin(admin.ModelAdmin):
     @admin.display(description="members blocked")
     def members_blocked(self, policy: WorkspacePolicy) -> str:
         return impact(policy)
+
+
+@admin.register(RateLimitRule)
+class RateLimitRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "enabled", "mode", "rate", "key", "path_prefix", "workspace_key", "expires_at")
+    list_filter = ("enabled", "mode", "key", "fail_closed")
+    search_fields = ("name", "path_prefix", "path_regex", "view_names", "throttle_scopes", "workspace_key")
+    autocomplete_fields = ("overrides",)
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (None, {"fields": ("name", "enabled", "mode", "rate", "key", "fail_closed")}),
+        ("Requests covered", {"fields": ("methods", "path_prefix", "path_regex", "view_names", "throttle_scopes")}),
+        ("Scope", {"fields": ("client_networks", "workspace_key", "overrides", "expires_at", "updated_at")}),
+    )

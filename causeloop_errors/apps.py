@@ -12,10 +12,10 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog, policies, trace, workspaces
+        from causeloop_errors import catalog, policies, rules, trace, workspaces
         from causeloop_errors import checks as app_checks
         from causeloop_errors.conf import app_settings
-        from causeloop_errors.models import WorkspacePolicy
+        from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 
         checks.register(app_checks.check_exception_handler)
         checks.register(app_checks.check_middleware)
@@ -39,4 +39,8 @@ class CauseloopErrorsConfig(AppConfig):
             policies.stamp.bump_on_commit,
             sender=WorkspacePolicy.break_glass_users.through,
             dispatch_uid="causeloop_errors.policy_break_glass_changed",
+        )
+        post_save.connect(rules.stamp.bump_on_commit, sender=RateLimitRule, dispatch_uid="causeloop_errors.rule_saved")
+        post_delete.connect(
+            rules.stamp.bump_on_commit, sender=RateLimitRule, dispatch_uid="causeloop_errors.rule_deleted"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -144,6 +145,13 @@ def _bad_policy_values(raw: Mapping[str, Any]) -> list[str]:
     backends = raw.get("SSO_BACKENDS", ())
     if not isinstance(backends, (list, tuple)) or not all(isinstance(item, str) for item in backends):
         problems.append("SSO_BACKENDS must be a list of dotted paths of authentication backends.")
+    for network in (
+        raw.get("TRUSTED_PROXIES", ()) if isinstance(raw.get("TRUSTED_PROXIES", ()), (list, tuple)) else [None]
+    ):
+        try:
+            ipaddress.ip_network(str(network), strict=False)
+        except ValueError:
+            problems.append(f"TRUSTED_PROXIES entry {network!r} is not an IP network.")
     if raw.get("POLICY_CACHE_ALIAS", "default") not in settings.CACHES:
         problems.append("POLICY_CACHE_ALIAS must name a cache of CACHES.")
     return problems

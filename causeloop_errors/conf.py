@@ -7,6 +7,7 @@ Values are read from Django's settings and kept until ``setting_changed`` says
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "AUTH_CONTEXT_RESOLVER": "causeloop_errors.auth_context.resolve_auth_context",
     "SSO_BACKENDS": (),
     "POLICY_CACHE_ALIAS": "default",
+    "TRUSTED_PROXIES": (),
+    "RATELIMIT_IETF_HEADERS": False,
 }
 
 
@@ -39,6 +42,16 @@ def _sequence(value: Any, default: tuple[Any, ...]) -> tuple[Any, ...]:
 def _prefixes(value: Any) -> tuple[str, ...]:
     valid = isinstance(value, (list, tuple)) and all(isinstance(item, str) and item.startswith("/") for item in value)
     return tuple(value) if valid else DEFAULTS["API_PATH_PREFIXES"]
+
+
+def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    networks = []
+    for item in _sequence(value, ()):
+        try:
+            networks.append(ipaddress.ip_network(str(item), strict=False))
+        except ValueError:
+            continue  # reported by check causeloop_errors.E005
+    return tuple(networks)
 
 
 def _seconds(value: Any) -> int:
@@ -144,6 +157,16 @@ class Settings:
     def POLICY_CACHE_ALIAS(self) -> str:
         """Django cache shared by every process, holding the policies' version key."""
         return str(self._get("POLICY_CACHE_ALIAS"))
+
+    @property
+    def TRUSTED_PROXIES(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Networks of the proxies whose ``X-Forwarded-For`` entries are believed."""
+        return self._cached("TRUSTED_PROXIES", _networks)
+
+    @property
+    def RATELIMIT_IETF_HEADERS(self) -> bool:
+        """Also send the IETF ``RateLimit-Policy`` and ``RateLimit`` fields."""
+        return self._get("RATELIMIT_IETF_HEADERS") is True
 
 
 app_settings = Settings()

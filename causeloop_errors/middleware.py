@@ -20,15 +20,14 @@ from django.http import HttpRequest, HttpResponseBase
 from causeloop_errors import trace
 from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception, from_status
+from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
-from causeloop_errors.responses import is_envelope, render, render_minimal
+from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, is_envelope, render, render_minimal
 
 logger = logging.getLogger("causeloop_errors")
 
 MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
-# Headers a view-side component (a policy decision) asks the middleware to add to the response.
-RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 # Headers that describe the replaced body, not the request's outcome: never carried over.
 _NOT_COPIED = {
     "content-type",
@@ -124,6 +123,18 @@ class ErrorEnvelopeMiddleware:
         if failure.unexpected:
             report_unexpected(request, response, exception)
         return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
+    ) -> HttpResponseBase | None:
+        """Count the rate-limit rules that can be decided before the view authenticates (IP rules)."""
+        from causeloop_errors.throttling import check_view
+
+        try:
+            check_view(request, view_func)
+        except APIError as refusal:
+            return render(from_exception(refusal, request))
+        return None
 
     @staticmethod
     def _finish(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:

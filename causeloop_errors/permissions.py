@@ -16,8 +16,8 @@ from rest_framework.permissions import BasePermission
 
 from causeloop_errors import signals, workspaces
 from causeloop_errors.auth_context import auth_context
-from causeloop_errors.middleware import RESPONSE_HEADERS_ATTRIBUTE
 from causeloop_errors.policies import decide, store
+from causeloop_errors.responses import add_response_headers
 
 EXEMPT_ATTRIBUTE = "policy_exempt"
 
@@ -71,8 +71,7 @@ def _enforce_one(request: Any, user: Any, key: str) -> None:
     if decision.break_glass:
         signals.break_glass_used.send(sender=sender, request=django_request, user=user, workspace_key=key)
     if decision.headers:
-        headers = getattr(django_request, RESPONSE_HEADERS_ATTRIBUTE, {})
-        setattr(django_request, RESPONSE_HEADERS_ATTRIBUTE, {**headers, **decision.headers})
+        add_response_headers(django_request, decision.headers)
 
 
 def _policy_model() -> type:

@@ -13,6 +13,8 @@ from causeloop_errors.trace import current_or_new_trace_id
 
 CONTENT_TYPE = "application/json"
 _MARKER = "_causeloop_envelope"
+# Headers that components deciding inside the view (a policy, a rate-limit rule) ask the middleware to send.
+RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 
 
 def _json_response(body: dict[str, Any], status: int) -> HttpResponse:
@@ -43,3 +45,9 @@ def render_minimal() -> HttpResponse:
 def is_envelope(response: HttpResponseBase) -> bool:
     """Return whether ``response`` was rendered by this module."""
     return getattr(response, _MARKER, False)
+
+
+def add_response_headers(request: Any, headers: dict[str, str]) -> None:
+    """Ask the middleware to add ``headers`` to this request's response, success or failure."""
+    holder = getattr(request, "_request", request)
+    setattr(holder, RESPONSE_HEADERS_ATTRIBUTE, {**getattr(holder, RESPONSE_HEADERS_ATTRIBUTE, {}), **headers})

@@ -13,3 +13,12 @@ policy_denied = Signal()
 # A break-glass user passed a workspace's SSO requirement without SSO.
 # sender: the WorkspacePolicy model class; kwargs: request, user, workspace_key.
 break_glass_used = Signal()
+
+# An enforcing rate-limit rule refused a request (429).
+# sender: the RateLimitRule model class; kwargs: request, rule (its name), key ("ip", "user", "token" or
+# "workspace"), limit, window_seconds, retry_after.
+rate_limit_exceeded = Signal()
+
+# An observe-mode rule would have refused a request; it was let through.
+# sender and kwargs: as rate_limit_exceeded.
+rate_limit_observed = Signal()

@@ -1,0 +1,174 @@
+"""Count the rules covering a request with django-ratelimit, and decide: pass, 429, or 503 on a cache fault.
+
+Each rule is its own django-ratelimit group (``causeloop:<name>``) on the cache django-ratelimit
+uses (``RATELIMIT_USE_CACHE``): one ``add`` and one ``incr`` per rule and request. Every covering
+rule is counted; the request is refused if any enforcing rule is exceeded, with the longest wait.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+from django_ratelimit.core import get_usage
+
+from causeloop_errors import signals
+from causeloop_errors.conf import app_settings
+from causeloop_errors.exceptions import RateLimited, ServiceUnavailable
+from causeloop_errors.responses import add_response_headers
+from causeloop_errors.rules import Rule, Target, select, store
+
+logger = logging.getLogger("causeloop_errors")
+
+GROUP_PREFIX = "causeloop:"
+FAULT_RETRY_AFTER = 5
+FAULT_LOG_INTERVAL = 60.0
+MESSAGES = {
+    "ip": "Too many requests from this IP.",
+    "user": "Too many requests from this user.",
+    "token": "Too many requests with this token.",
+    "workspace": "Too many requests for this workspace.",
+}
+_CLOSEST = "_causeloop_ratelimit_closest"
+_last_fault_log: dict[str, float] = {}
+
+
+class CacheFault(Exception):
+    """The cache could not count a request."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Where one request leaves one rule: its count, what remains, and seconds until the window resets."""
+
+    rule: Rule
+    count: int
+    reset: int
+    key_kind: str
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.rule.limit - self.count)
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.rule.limit
+
+
+def _value(rule: Rule, request: Any, target: Target) -> tuple[str, str] | None:
+    """Return (key kind, value) that ``rule`` counts this request by, or None when it has none."""
+    user = getattr(request, "user", None)
+    authenticated = user is not None and user.is_authenticated
+    kind = rule.key
+    if kind == "user_or_ip":
+        kind = "user" if authenticated else "ip"
+    if kind == "ip":
+        return (kind, target.ip) if target.ip else None
+    if kind == "user":
+        return (kind, str(user.pk)) if authenticated else None  # type: ignore[union-attr]
+    if kind == "token":
+        token = getattr(request, "auth", None)
+        identity = getattr(token, "pk", None) if token is not None else None
+        return (kind, str(identity)) if identity is not None else None
+    return (kind, target.workspace) if target.workspace else None
+
+
+def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
+    """Count one request against ``rule``; raise ``CacheFault`` when the cache fails."""
+    try:
+        usage = get_usage(
+            request, group=GROUP_PREFIX + rule.name, key=lambda group, req: value, rate=rule.rate, increment=True
+        )
+    except Exception as exc:
+        raise CacheFault(str(exc)) from exc
+    if usage is None or (usage["limit"] == 0 and usage["time_left"] == -1):  # django-ratelimit's "cache failed"
+        raise CacheFault("the cache returned no count")
+    return Usage(rule, int(usage["count"]), max(0, int(usage["time_left"])), kind)
+
+
+def _fault(request: Any, rule: Rule, fault: CacheFault) -> None:
+    if rule.fail_closed:
+        raise ServiceUnavailable(
+            "Rate limiting is temporarily unavailable.",
+            details={"rule": rule.name, "retry_after": FAULT_RETRY_AFTER},
+            headers={"Retry-After": str(FAULT_RETRY_AFTER)},
+        )
+    now = time.monotonic()
+    if now - _last_fault_log.get(rule.name, -FAULT_LOG_INTERVAL) >= FAULT_LOG_INTERVAL:
+        _last_fault_log[rule.name] = now
+        logger.warning("Rate-limit rule %s let a request through: the cache failed (%s)", rule.name, fault)
+
+
+def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
+    """Count every covering rule whose key is one of ``kinds``; raise the 429 (or 503) if one must refuse."""
+    rules = [rule for rule in select(store.rules(), target, timezone.now()) if _kind(rule) in kinds]
+    enforced: list[Usage] = []
+    for rule in rules:
+        keyed = _value(rule, request, target)
+        if keyed is None:
+            continue
+        try:
+            usage = count(request, rule, *keyed)
+        except CacheFault as fault:
+            _fault(request, rule, fault)
+            continue
+        if rule.observe:
+            if usage.exceeded:
+                _report(signals.rate_limit_observed, request, usage)
+            continue
+        enforced.append(usage)
+    if not enforced:
+        return
+    _publish_headers(request, enforced)
+    exceeded = [usage for usage in enforced if usage.exceeded]
+    if exceeded:
+        worst = max(exceeded, key=lambda usage: usage.reset)
+        _report(signals.rate_limit_exceeded, request, worst)
+        wait = max(1, worst.reset)
+        raise RateLimited(
+            MESSAGES[worst.key_kind],
+            retry_after=wait,
+            details={"rule": worst.rule.name, "limit": worst.rule.limit, "window_seconds": worst.rule.window},
+        )
+
+
+def _kind(rule: Rule) -> str:
+    return "ip" if rule.key == "ip" else "principal"
+
+
+def _report(signal: Any, request: Any, usage: Usage) -> None:
+    from causeloop_errors.models import RateLimitRule
+
+    django_request = getattr(request, "_request", request)
+    signal.send(
+        sender=RateLimitRule,
+        request=django_request,
+        rule=usage.rule.name,
+        key=usage.key_kind,
+        limit=usage.rule.limit,
+        window_seconds=usage.rule.window,
+        retry_after=max(1, usage.reset),
+    )
+    if usage.rule.observe:
+        logger.warning("Rate-limit rule %s (observe) would have refused this request", usage.rule.name)
+
+
+def _publish_headers(request: Any, usages: list[Usage]) -> None:
+    """Set the pacing headers of the rule closest to its limit, across the middleware and throttle stages."""
+    holder = getattr(request, "_request", request)
+    candidates = [*usages, *([getattr(holder, _CLOSEST)] if hasattr(holder, _CLOSEST) else [])]
+    closest = min(candidates, key=lambda usage: (usage.remaining, -usage.reset))
+    setattr(holder, _CLOSEST, closest)
+    headers = {
+        "X-RateLimit-Limit": str(closest.rule.limit),
+        "X-RateLimit-Remaining": str(closest.remaining),
+        "X-RateLimit-Reset": str(closest.reset),
+    }
+    if app_settings.RATELIMIT_IETF_HEADERS:
+        name = closest.rule.name
+        headers["RateLimit-Policy"] = f'"{name}";q={closest.rule.limit};w={closest.rule.window}'
+        headers["RateLimit"] = f'"{name}";r={closest.remaining};t={closest.reset}'
+    add_response_headers(holder, headers)

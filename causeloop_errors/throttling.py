@@ -1,0 +1,66 @@
+"""Where rate-limit rules are counted: before the view for IP rules, in DRF's throttle for the rest.
+
+The middleware counts IP-keyed rules in ``process_view``, after URL resolution and before the view
+runs, so a flood on ``/auth/token`` is stopped before any authentication work; for plain Django
+views it counts every rule (their user is the session's). ``RateLimitRuleThrottle``, in DRF's
+``DEFAULT_THROTTLE_CLASSES``, counts user, token and workspace rules once DRF has authenticated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.module_loading import import_string
+from rest_framework.throttling import BaseThrottle
+
+from causeloop_errors import ratelimits
+from causeloop_errors.clientip import client_ip
+from causeloop_errors.conf import app_settings
+from causeloop_errors.rules import Target
+
+IP_ONLY = frozenset({"ip"})
+PRINCIPALS = frozenset({"principal"})
+EVERY_KEY = IP_ONLY | PRINCIPALS
+
+
+def _names(view: Any) -> frozenset[str]:
+    return frozenset({view.__name__, f"{view.__module__}.{view.__qualname__}"})
+
+
+def _workspace(request: Any) -> str | None:
+    try:
+        key = import_string(app_settings.WORKSPACE_RESOLVER)(request)
+    except Exception:  # a malformed workspace is answered by the policy check, not here
+        return None
+    return None if key is None else str(key)
+
+
+def _target(request: Any, view: Any) -> Target:
+    return Target(
+        method=request.method,
+        path=request.path_info,
+        view_names=_names(view),
+        scope=getattr(view, "throttle_scope", None),
+        ip=client_ip(request),
+        workspace=_workspace(request),
+    )
+
+
+def check_view(request: Any, view_func: Any) -> None:
+    """Middleware stage: count IP rules (every rule for a plain Django view); raise 429/503 if refused."""
+    from rest_framework.views import APIView
+
+    view = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None) or view_func
+    drf = isinstance(view, type) and issubclass(view, APIView)
+    ratelimits.evaluate(request, _target(request, view), IP_ONLY if drf else EVERY_KEY)
+
+
+class RateLimitRuleThrottle(BaseThrottle):
+    """DRF stage: count user, token and workspace rules with the authenticated principal."""
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        ratelimits.evaluate(request, _target(request, type(view)), PRINCIPALS)
+        return True  # a refusal is raised as the rule's own 429, not DRF's generic Throttled
+
+    def wait(self) -> float | None:
+        return None
