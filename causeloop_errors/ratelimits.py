@@ -7,6 +7,7 @@ rule is counted; the request is refused if any enforcing rule is exceeded, with 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ MESSAGES = {
     "workspace": "Too many requests for this workspace.",
 }
 _CLOSEST = "_causeloop_ratelimit_closest"
+_RULES = "_causeloop_ratelimit_rules"
 _last_fault_log: dict[str, float] = {}
 
 
@@ -66,7 +68,7 @@ def _value(rule: Rule, request: Any, target: Target) -> tuple[str, str] | None:
     if kind == "user_or_ip":
         kind = "user" if authenticated else "ip"
     if kind == "ip":
-        return (kind, target.ip) if target.ip else None
+        return (kind, _counted_ip(target.ip)) if target.ip else None
     if kind == "user":
         return (kind, str(user.pk)) if authenticated else None  # type: ignore[union-attr]
     if kind == "token":
@@ -74,6 +76,11 @@ def _value(rule: Rule, request: Any, target: Target) -> tuple[str, str] | None:
         identity = getattr(token, "pk", None) if token is not None else None
         return (kind, str(identity)) if identity is not None else None
     return (kind, target.workspace) if target.workspace else None
+
+
+def _counted_ip(ip: str) -> str:
+    """Count IPv6 clients by their /64, as django-ratelimit does: one host can rotate through its whole /64."""
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) if ":" in ip else ip
 
 
 def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
@@ -102,9 +109,19 @@ def _fault(request: Any, rule: Rule, fault: CacheFault) -> None:
         logger.warning("Rate-limit rule %s let a request through: the cache failed (%s)", rule.name, fault)
 
 
+def live_rules(request: Any) -> tuple[Rule, ...]:
+    """Return the live rules, read once per request (the middleware and throttle stages share them)."""
+    holder = getattr(request, "_request", request)
+    rules = getattr(holder, _RULES, None)
+    if rules is None:
+        rules = store.rules()
+        setattr(holder, _RULES, rules)
+    return rules
+
+
 def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
     """Count every covering rule whose key is one of ``kinds``; raise the 429 (or 503) if one must refuse."""
-    rules = [rule for rule in select(store.rules(), target, timezone.now()) if _kind(rule) in kinds]
+    rules = [rule for rule in select(live_rules(request), target, timezone.now()) if _kind(rule) in kinds]
     enforced: list[Usage] = []
     for rule in rules:
         keyed = _value(rule, request, target)

@@ -50,6 +50,8 @@ def check_view(request: Any, view_func: Any) -> None:
     """Middleware stage: count IP rules (every rule for a plain Django view); raise 429/503 if refused."""
     from rest_framework.views import APIView
 
+    if not ratelimits.live_rules(request):
+        return
     view = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None) or view_func
     drf = isinstance(view, type) and issubclass(view, APIView)
     ratelimits.evaluate(request, _target(request, view), IP_ONLY if drf else EVERY_KEY)
@@ -59,7 +61,8 @@ class RateLimitRuleThrottle(BaseThrottle):
     """DRF stage: count user, token and workspace rules with the authenticated principal."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        ratelimits.evaluate(request, _target(request, type(view)), PRINCIPALS)
+        if ratelimits.live_rules(request):
+            ratelimits.evaluate(request, _target(request, type(view)), PRINCIPALS)
         return True  # a refusal is raised as the rule's own 429, not DRF's generic Throttled
 
     def wait(self) -> float | None:

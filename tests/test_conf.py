@@ -47,3 +47,15 @@ def test_values_of_the_wrong_type_fall_back_to_safe_defaults() -> None:
     with override_settings(CAUSELOOP_ERRORS={"API_PATH_PREFIXES": ["api/", 5], "WWW_AUTHENTICATE": ""}):
         assert app_settings.API_PATH_PREFIXES == ("/api/", "/auth/")
         assert app_settings.WWW_AUTHENTICATE == 'Bearer realm="api"'
+
+
+def test_trusted_proxies_are_parsed_networks_and_bad_entries_are_dropped() -> None:
+    import ipaddress
+
+    with override_settings(CAUSELOOP_ERRORS={"TRUSTED_PROXIES": ["10.0.0.0/8", "bogus", "2001:db8::/32"]}):
+        assert app_settings.TRUSTED_PROXIES == (
+            ipaddress.ip_network("10.0.0.0/8"),
+            ipaddress.ip_network("2001:db8::/32"),
+        )
+    assert app_settings.TRUSTED_PROXIES == ()
+    assert app_settings.RATELIMIT_IETF_HEADERS is False
