@@ -1,4 +1,4 @@
-"""Admin for workspace security policies (with the impact of each requirement) and rate-limit rules."""
+"""Admins: workspace security policies (with the impact of each requirement), rate-limit rules, audit events."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
 from causeloop_errors import workspaces
 from causeloop_errors.conf import app_settings
-from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
 
 BREAK_GLASS_NEEDS_SSO = "Break-glass users only make sense when “Require SSO” is ticked."
 
@@ -98,3 +101,38 @@ class RateLimitRuleAdmin(admin.ModelAdmin):
         ("Requests covered", {"fields": ("methods", "path_prefix", "path_regex", "view_names", "throttle_scopes")}),
         ("Scope", {"fields": ("client_networks", "workspace_key", "overrides", "expires_at", "updated_at")}),
     )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: events are written by ``causeloop_errors.audit`` alone and never edited."""
+
+    list_display = (
+        "created_at",
+        "action",
+        "code",
+        "status",
+        "actor_username",
+        "workspace_key",
+        "client_ip",
+        "path",
+        "occurrences",
+        "same_trace",
+    )
+    list_filter = ("action", "code", "workspace_key", "created_at")
+    search_fields = ("=trace_id", "=last_trace_id", "actor_username", "=client_ip")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="trace")
+    def same_trace(self, event: AuditEvent) -> str:
+        url = reverse("admin:causeloop_errors_auditevent_changelist")
+        return format_html('<a href="{}?trace_id={}">{}</a>', url, event.trace_id, event.trace_id)

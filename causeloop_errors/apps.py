@@ -3,7 +3,7 @@
 from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import request_finished, setting_changed
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 
 
 class CauseloopErrorsConfig(AppConfig):
@@ -12,7 +12,7 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog, policies, rules, trace, workspaces
+        from causeloop_errors import catalog, policies, receivers, rules, signals, trace, workspaces
         from causeloop_errors import checks as app_checks
         from causeloop_errors.conf import app_settings
         from causeloop_errors.models import RateLimitRule, WorkspacePolicy
@@ -43,4 +43,26 @@ class CauseloopErrorsConfig(AppConfig):
         post_save.connect(rules.stamp.bump_on_commit, sender=RateLimitRule, dispatch_uid="causeloop_errors.rule_saved")
         post_delete.connect(
             rules.stamp.bump_on_commit, sender=RateLimitRule, dispatch_uid="causeloop_errors.rule_deleted"
+        )
+
+        # Audit events: the app's signals become rows; admin changes are diffed into config_changed.
+        audited = (
+            (signals.error_emitted, receivers.on_error_emitted, "error_emitted"),
+            (signals.policy_denied, receivers.on_policy_denied, "policy_denied"),
+            (signals.break_glass_used, receivers.on_break_glass, "break_glass_used"),
+            (signals.rate_limit_exceeded, receivers.on_rate_limit_exceeded, "rate_limit_exceeded"),
+            (signals.rate_limit_observed, receivers.on_rate_limit_observed, "rate_limit_observed"),
+            (signals.config_changed, receivers.on_config_changed, "config_changed"),
+        )
+        for signal, receiver, name in audited:
+            signal.connect(receiver, dispatch_uid=f"causeloop_errors.audit.{name}")
+        for model in (WorkspacePolicy, RateLimitRule):
+            label = model.__name__
+            pre_save.connect(receivers.before_save, sender=model, dispatch_uid=f"causeloop_errors.before_{label}")
+            post_save.connect(receivers.after_save, sender=model, dispatch_uid=f"causeloop_errors.saved_{label}")
+            post_delete.connect(receivers.after_delete, sender=model, dispatch_uid=f"causeloop_errors.deleted_{label}")
+        m2m_changed.connect(
+            receivers.on_m2m_changed,
+            sender=WorkspacePolicy.break_glass_users.through,
+            dispatch_uid="causeloop_errors.break_glass_diff",
         )

@@ -31,6 +31,16 @@ DEFAULTS: dict[str, Any] = {
     "POLICY_CACHE_ALIAS": "default",
     "TRUSTED_PROXIES": (),
     "RATELIMIT_IETF_HEADERS": False,
+    "AUDIT_CODES": (
+        "unauthorized",
+        "invalid_grant",
+        "forbidden",
+        "mfa_required",
+        "sso_required",
+        "rate_limited",
+        "internal_error",
+    ),
+    "AUDIT_DEDUP_SECONDS": 60,
 }
 
 
@@ -167,6 +177,17 @@ class Settings:
     def RATELIMIT_IETF_HEADERS(self) -> bool:
         """Also send the IETF ``RateLimit-Policy`` and ``RateLimit`` fields."""
         return self._get("RATELIMIT_IETF_HEADERS") is True
+
+    @property
+    def AUDIT_CODES(self) -> frozenset[str]:
+        """Error codes whose envelopes are recorded as audit events."""
+        return self._cached("AUDIT_CODES", lambda value: frozenset(_sequence(value, DEFAULTS["AUDIT_CODES"])))
+
+    @property
+    def AUDIT_DEDUP_SECONDS(self) -> int:
+        """Identical denials within this many seconds share one event (its ``occurrences`` grow)."""
+        value = self._get("AUDIT_DEDUP_SECONDS")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 60
 
 
 app_settings = Settings()

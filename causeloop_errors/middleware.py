@@ -17,12 +17,12 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
-from causeloop_errors import trace
+from causeloop_errors import signals, trace
 from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception, from_status
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
-from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, is_envelope, render, render_minimal
+from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
 
 logger = logging.getLogger("causeloop_errors")
 
@@ -72,6 +72,7 @@ def _start_trace(request: HttpRequest) -> str:
     else:
         trace_id = trace.new_trace_id()
     trace.set_trace_id(trace_id)
+    trace.set_current_request(request)
     return trace_id
 
 
@@ -137,6 +138,25 @@ class ErrorEnvelopeMiddleware:
         return None
 
     @staticmethod
+    def _after_view(request: HttpRequest, response: HttpResponseBase) -> None:
+        """Announce the envelope sent, then write the audit events queued during the view (after its rollback)."""
+        from causeloop_errors import audit
+
+        failure = failure_of(response)
+        if failure is not None:
+            results = signals.error_emitted.send_robust(
+                sender=ErrorEnvelopeMiddleware,
+                request=request,
+                code=failure.error.code,
+                status=failure.status,
+                details=failure.details,
+            )
+            for receiver, outcome in results:  # a receiver's failure never changes the response
+                if isinstance(outcome, Exception):
+                    logger.error("error_emitted receiver %r failed", receiver, exc_info=outcome)
+        audit.flush(request)
+
+    @staticmethod
     def _finish(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
         if response.status_code >= 400 and not is_envelope(response) and is_api_path(request):
             try:
@@ -146,6 +166,7 @@ class ErrorEnvelopeMiddleware:
                 response = render_minimal()
                 response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
         response["X-Request-Id"] = trace_id
+        ErrorEnvelopeMiddleware._after_view(request, response)
         extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
         if extra:
             for name, value in extra.items():

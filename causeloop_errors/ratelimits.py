@@ -50,6 +50,7 @@ class Usage:
     count: int
     reset: int
     key_kind: str
+    value: str
 
     @property
     def remaining(self) -> int:
@@ -93,7 +94,7 @@ def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
         raise CacheFault(str(exc)) from exc
     if usage is None or (usage["limit"] == 0 and usage["time_left"] == -1):  # django-ratelimit's "cache failed"
         raise CacheFault("the cache returned no count")
-    return Usage(rule, int(usage["count"]), max(0, int(usage["time_left"])), kind)
+    return Usage(rule, int(usage["count"]), max(0, int(usage["time_left"])), kind, value)
 
 
 def _fault(request: Any, rule: Rule, fault: CacheFault) -> None:
@@ -165,9 +166,11 @@ def _report(signal: Any, request: Any, usage: Usage) -> None:
         request=django_request,
         rule=usage.rule.name,
         key=usage.key_kind,
+        counted=usage.value,
         limit=usage.rule.limit,
         window_seconds=usage.rule.window,
         retry_after=max(1, usage.reset),
+        window_end=int(time.time()) + usage.reset,
     )
     if usage.rule.observe:
         logger.warning("Rate-limit rule %s (observe) would have refused this request", usage.rule.name)

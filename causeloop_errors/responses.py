@@ -13,6 +13,7 @@ from causeloop_errors.trace import current_or_new_trace_id
 
 CONTENT_TYPE = "application/json"
 _MARKER = "_causeloop_envelope"
+FAILURE_ATTRIBUTE = "_causeloop_failure"
 # Headers that components deciding inside the view (a policy, a rate-limit rule) ask the middleware to send.
 RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 
@@ -28,6 +29,7 @@ def render(failure: Failure) -> HttpResponse:
     """Return the envelope response of ``failure`` with its headers and ``X-Request-Id``."""
     trace_id = current_or_new_trace_id()
     response = _json_response(build_body(failure, trace_id), failure.status)
+    setattr(response, FAILURE_ATTRIBUTE, failure)
     for name, value in failure.headers.items():
         response[name] = value
     response["X-Request-Id"] = trace_id
@@ -40,6 +42,11 @@ def render_minimal() -> HttpResponse:
     response = _json_response(minimal_body(trace_id), 500)
     response["X-Request-Id"] = trace_id
     return response
+
+
+def failure_of(response: HttpResponseBase) -> Failure | None:
+    """Return the ``Failure`` a response was rendered from, or None."""
+    return getattr(response, FAILURE_ATTRIBUTE, None)
 
 
 def is_envelope(response: HttpResponseBase) -> bool:

@@ -1,4 +1,4 @@
-"""The request's trace id: a ContextVar, validation of incoming ids, and a logging filter."""
+"""The request's trace id (and the request in flight): ContextVars, validation of incoming ids, a logging filter."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import logging
 import os
 import re
 from contextvars import ContextVar, Token
+from typing import Any
 
 _trace_id: ContextVar[str | None] = ContextVar("causeloop_trace_id", default=None)
+_request: ContextVar[Any] = ContextVar("causeloop_request", default=None)
 
 _VALID_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
 
@@ -62,5 +64,16 @@ class TraceIdFilter(logging.Filter):
 
 
 def clear_trace_id(**kwargs: object) -> None:
-    """Forget the trace id when a request finishes (connected to ``request_finished``)."""
+    """Forget the trace id and the request when a request finishes (connected to ``request_finished``)."""
     _trace_id.set(None)
+    _request.set(None)
+
+
+def set_current_request(request: Any) -> None:
+    """Remember the request in flight, for receivers of model signals (who changed a policy)."""
+    _request.set(request)
+
+
+def get_current_request() -> Any:
+    """Return the request in flight, or None outside a request."""
+    return _request.get()

@@ -1,0 +1,151 @@
+"""The one writer of audit events, and the queue that lets a failed request's events outlive its rollback.
+
+Events about a request are queued on it (``defer``) and written by the middleware once the view has
+returned (``flush``), outside the transaction ``ATOMIC_REQUESTS`` and DRF's ``set_rollback()`` undo.
+Events about a change are written at once (``record``), inside the change's own transaction. Repeated
+identical events share one row whose ``occurrences`` grows (one UPDATE, no INSERT). Writing never
+raises: a failure is logged with the trace id and the client's response is untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from causeloop_errors import trace
+from causeloop_errors.clientip import client_ip
+
+logger = logging.getLogger("causeloop_errors")
+
+MAX_DETAILS_BYTES = 4096
+USER_AGENT_LENGTH = 256
+_PENDING = "_causeloop_audit_pending"
+# Keys whose values are never recorded, at any depth of details.
+_SECRET = re.compile(
+    r"passw|secret|otp|(token|api_?key|authori[sz]ation|cookie|sessionid|credentials?|signature|private_?key)$", re.I
+)
+
+
+def scrub(value: Any) -> Any:
+    """Return ``value`` without the values of secret-looking keys."""
+    if isinstance(value, dict):
+        return {key: "[redacted]" if _SECRET.search(str(key)) else scrub(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub(item) for item in value]
+    return value
+
+
+def _capped(details: dict[str, Any] | None) -> dict[str, Any]:
+    clean = scrub(details or {})
+    text = json.dumps(clean, cls=DjangoJSONEncoder, ensure_ascii=False)
+    if len(text.encode()) <= MAX_DETAILS_BYTES:
+        return clean
+    return {"truncated": True, "preview": text.encode()[: MAX_DETAILS_BYTES - 64].decode(errors="ignore")}
+
+
+def client_ip_of(request: Any) -> str:
+    """Return the client IP of ``request`` as the audit trail records it ("-" when unknown)."""
+    return client_ip(getattr(request, "_request", request)) or "-"
+
+
+def _from_request(request: Any) -> dict[str, Any]:
+    if request is None:
+        return {}
+    django_request = getattr(request, "_request", request)
+    return {
+        "client_ip": client_ip(django_request),
+        "user_agent": django_request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
+        "method": django_request.method or "",
+        "path": django_request.path[:512],  # the path alone: query strings can carry secrets
+    }
+
+
+def _actor(actor: Any, request: Any) -> dict[str, Any]:
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return {}
+    return {"actor": actor, "actor_username": actor.get_username()[:150]}
+
+
+def record(
+    action: str,
+    *,
+    request: Any = None,
+    code: str = "",
+    status: int | None = None,
+    actor: Any = None,
+    workspace_key: str = "",
+    details: dict[str, Any] | None = None,
+    dedup: str | None = None,
+) -> None:
+    """Write one audit event (or count one more occurrence of an identical one). Never raises."""
+    try:
+        fields = {
+            "action": action,
+            "code": code,
+            "status": status,
+            "workspace_key": workspace_key or "",
+            "details": _capped(details),
+            **_from_request(request),
+            **_actor(actor, request),
+        }
+        _write(fields, dedup)
+    except Exception:
+        logger.exception("Could not write the audit event %s", action)
+
+
+def _write(fields: dict[str, Any], dedup: str | None) -> None:
+    from causeloop_errors.models import AuditEvent
+
+    trace_id = trace.get_trace_id() or "-"
+    if dedup is None:
+        AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, **fields)
+        return
+    digest = hashlib.sha256(dedup.encode()).hexdigest()
+    again = {"occurrences": F("occurrences") + 1, "last_seen_at": timezone.now(), "last_trace_id": trace_id}
+    if AuditEvent.objects.filter(dedup_key=digest).update(**again):
+        return
+    try:
+        with transaction.atomic():
+            AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=digest, **fields)
+    except IntegrityError:  # another process inserted it first
+        AuditEvent.objects.filter(dedup_key=digest).update(**again)
+
+
+def defer(request: Any, **event: Any) -> None:
+    """Queue an event about ``request``; the middleware writes it after the view has returned."""
+    holder = getattr(request, "_request", request)
+    user = getattr(request, "user", None)
+    if "actor" not in event and user is not None and user.is_authenticated:
+        event["actor"] = user
+    pending = getattr(holder, _PENDING, None)
+    if pending is None:
+        pending = []
+        setattr(holder, _PENDING, pending)
+    pending.append(event)
+
+
+def pending_codes(request: Any) -> set[str]:
+    """Return the error codes already queued for ``request`` (so a generic event does not repeat them)."""
+    return {event.get("code", "") for event in getattr(getattr(request, "_request", request), _PENDING, ())}
+
+
+def flush(request: Any) -> None:
+    """Write the events queued on ``request``. Called by the middleware; costs nothing when none are queued."""
+    holder = getattr(request, "_request", request)
+    pending = getattr(holder, _PENDING, None)
+    if not pending:
+        return
+    setattr(holder, _PENDING, [])
+    for event in pending:
+        record(request=holder, **event)

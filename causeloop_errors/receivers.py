@@ -1,0 +1,151 @@
+"""The app's own receivers: they turn the app's signals into audit events (connected in ``AppConfig.ready``).
+
+Disconnect any of them by its ``dispatch_uid`` (``causeloop_errors.audit.<name>``) to stop recording it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db.models import Model
+
+from causeloop_errors import audit, signals, trace
+from causeloop_errors.conf import app_settings
+
+ERROR_ACTIONS = {
+    "unauthorized": "auth.unauthorized",
+    "invalid_grant": "auth.invalid_grant",
+    "forbidden": "auth.forbidden",
+    "mfa_required": "policy.mfa_required",
+    "sso_required": "policy.sso_required",
+    "rate_limited": "ratelimit.exceeded",
+    "internal_error": "api.internal_error",
+}
+CHANGE_ACTIONS = {"WorkspacePolicy": "policy.changed", "RateLimitRule": "ratelimit_rule.changed"}
+_IGNORED_FIELDS = {"updated_at"}
+
+
+def _bucket() -> int:
+    return int(time.time()) // app_settings.AUDIT_DEDUP_SECONDS
+
+
+def _who(request: Any) -> str:
+    user = getattr(request, "user", None)
+    pk = user.pk if user is not None and user.is_authenticated else "-"
+    return f"{pk}|{audit.client_ip_of(request)}"
+
+
+def on_error_emitted(sender: Any, request: Any, code: str, status: int, details: Any, **kwargs: Any) -> None:
+    """Record an audited error code, unless a more specific event of this request already has it."""
+    if code not in app_settings.AUDIT_CODES or code in audit.pending_codes(request):
+        return
+    action = ERROR_ACTIONS.get(code, f"api.{code}")
+    dedup = (
+        None if code == "internal_error" else f"{action}|{_who(request)}|{request.method}|{request.path}|{_bucket()}"
+    )
+    audit.defer(request, action=action, code=code, status=status, details=details, dedup=dedup)
+
+
+def on_policy_denied(
+    sender: Any, request: Any, user: Any, workspace_key: str, code: str, details: Any, **kw: Any
+) -> None:
+    if code not in app_settings.AUDIT_CODES:
+        return
+    reason = (details or {}).get("reason", "")
+    dedup = f"policy.{code}|{user.pk}|{workspace_key}|{reason}|{_bucket()}"
+    audit.defer(
+        request,
+        action=f"policy.{code}",
+        code=code,
+        status=403,
+        workspace_key=workspace_key,
+        details=details,
+        dedup=dedup,
+    )
+
+
+def on_break_glass(sender: Any, request: Any, user: Any, workspace_key: str, **kwargs: Any) -> None:
+    audit.defer(request, action="policy.break_glass", workspace_key=workspace_key, details={"workspace": workspace_key})
+
+
+def _rate_limit(action: str, code: str, status: int | None) -> Any:
+    def receiver(sender: Any, request: Any, rule: str, key: str, counted: str, window_end: int, **kwargs: Any) -> None:
+        if action == "ratelimit.exceeded" and code not in app_settings.AUDIT_CODES:
+            return
+        details = {"rule": rule, "key": key, "limit": kwargs["limit"], "window_seconds": kwargs["window_seconds"]}
+        # One row per rule, counted value and window: a flood is one event whose occurrences grow.
+        audit.defer(
+            request,
+            action=action,
+            code=code,
+            status=status,
+            details=details,
+            dedup=f"{action}|{rule}|{key}|{counted}|{window_end}",
+        )
+
+    return receiver
+
+
+on_rate_limit_exceeded = _rate_limit("ratelimit.exceeded", "rate_limited", 429)
+on_rate_limit_observed = _rate_limit("ratelimit.observed", "", None)
+
+
+def on_config_changed(sender: type[Model], instance: Model, operation: str, changes: dict[str, Any], **kw: Any) -> None:
+    """Record a policy or rule change in the change's own transaction, by the admin user of the request."""
+    request = trace.get_current_request()
+    details = {"object": str(instance), "operation": operation, "changes": changes}
+    workspace = getattr(instance, "workspace_key", "")
+    audit.record(CHANGE_ACTIONS[sender.__name__], request=request, workspace_key=workspace, details=details)
+
+
+# --- model signals -> config_changed, with before/after values ---------------------------------------
+
+_BEFORE = "_causeloop_before"
+
+
+def snapshot(instance: Model) -> dict[str, Any]:
+    """Return the audited field values of ``instance`` (many-to-many as sorted primary keys)."""
+    values: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if field.name not in _IGNORED_FIELDS and not field.primary_key:
+            values[field.name] = field.value_from_object(instance)
+    for field in instance._meta.many_to_many:
+        values[field.name] = sorted(obj.pk for obj in getattr(instance, field.name).all()) if instance.pk else []
+    return values
+
+
+def before_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: Any) -> None:
+    if not raw and instance.pk:
+        stored = sender._default_manager.filter(pk=instance.pk).first()
+        setattr(instance, _BEFORE, snapshot(stored) if stored is not None else None)
+
+
+def after_save(sender: type[Model], instance: Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw:
+        return
+    before = None if created else getattr(instance, _BEFORE, None)
+    after = snapshot(instance)
+    _announce(sender, instance, "created" if created else "changed", before, after)
+
+
+def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    _announce(sender, instance, "deleted", snapshot(instance), None)
+
+
+def on_m2m_changed(sender: Any, instance: Model, action: str, **kwargs: Any) -> None:
+    if action in ("pre_add", "pre_remove", "pre_clear"):
+        setattr(instance, _BEFORE, snapshot(instance))
+    elif action in ("post_add", "post_remove", "post_clear"):
+        _announce(type(instance), instance, "changed", getattr(instance, _BEFORE, None), snapshot(instance))
+
+
+def _announce(sender: type[Model], instance: Model, operation: str, before: Any, after: Any) -> None:
+    names = sorted(set(before or {}) | set(after or {}))
+    changes = {
+        name: [None if before is None else before.get(name), None if after is None else after.get(name)]
+        for name in names
+        if before is None or after is None or before.get(name) != after.get(name)
+    }
+    if changes or operation != "changed":
+        signals.config_changed.send(sender=sender, instance=instance, operation=operation, changes=changes)
