@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 
 from causeloop_errors import signals
@@ -51,6 +52,7 @@ class Usage:
     reset: int
     key_kind: str
     value: str
+    window_end: int
 
     @property
     def remaining(self) -> int:
@@ -94,11 +96,14 @@ def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
         raise CacheFault(str(exc)) from exc
     if usage is None or (usage["limit"] == 0 and usage["time_left"] == -1):  # django-ratelimit's "cache failed"
         raise CacheFault("the cache returned no count")
-    return Usage(rule, int(usage["count"]), max(0, int(usage["time_left"])), kind, value)
+    # time_left counts whole seconds to the window's last second, which still belongs to the window: the wait
+    # until a request is admitted again is one more.
+    left = max(0, int(usage["time_left"]))
+    return Usage(rule, int(usage["count"]), left + 1, kind, value, int(ratelimit_core.time.time()) + left)
 
 
 def _fault(request: Any, rule: Rule, fault: CacheFault) -> None:
-    if rule.fail_closed:
+    if rule.fail_closed and not rule.observe:  # observe never refuses, even when the cache fails
         raise ServiceUnavailable(
             "Rate limiting is temporarily unavailable.",
             details={"rule": rule.name, "retry_after": FAULT_RETRY_AFTER},
@@ -170,7 +175,7 @@ def _report(signal: Any, request: Any, usage: Usage) -> None:
         limit=usage.rule.limit,
         window_seconds=usage.rule.window,
         retry_after=max(1, usage.reset),
-        window_end=int(time.time()) + usage.reset,
+        window_end=usage.window_end,
     )
     if usage.rule.observe:
         logger.warning("Rate-limit rule %s (observe) would have refused this request", usage.rule.name)

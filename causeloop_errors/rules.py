@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,8 @@ from typing import Any
 from django_ratelimit.core import _split_rate
 
 from causeloop_errors.versioning import VersionStamp
+
+logger = logging.getLogger("causeloop_errors")
 
 VERSION_KEY = "causeloop_errors:ratelimit_rules:version"
 stamp = VersionStamp(VERSION_KEY)
@@ -104,8 +107,17 @@ def _in_networks(ip: str | None, networks: tuple[ipaddress.IPv4Network | ipaddre
 def select(rules: tuple[Rule, ...], target: Target, now: datetime) -> list[Rule]:
     """Return the rules covering ``target``, without those overridden by another covering rule."""
     covering = [rule for rule in rules if rule.covers(target, now)]
-    overridden = {rule.overrides for rule in covering if rule.overrides}
+    overridden = {rule.overrides for rule in covering if rule.overrides and not rule.observe}  # trying, not replacing
     return [rule for rule in covering if rule.name not in overridden]
+
+
+def _snapshot(model: Any) -> Rule | None:
+    """Return the rule of a row, or None (logged) for a row the admin form would have rejected."""
+    try:
+        return Rule.from_model(model)
+    except (ValueError, TypeError, AttributeError, re.error, KeyError):
+        logger.error("Rate-limit rule %r is invalid and is ignored; fix it in the admin", model.name, exc_info=True)
+        return None
 
 
 class RuleStore:
@@ -120,7 +132,7 @@ class RuleStore:
         if version != self._version:
             from causeloop_errors.models import RateLimitRule
 
-            self._rules = tuple(Rule.from_model(model) for model in RateLimitRule.objects.live())
+            self._rules = tuple(rule for model in RateLimitRule.objects.live() if (rule := _snapshot(model)))
             self._version = version
         return self._rules
 

@@ -24,7 +24,9 @@ EVERY_KEY = IP_ONLY | PRINCIPALS
 
 
 def _names(view: Any) -> frozenset[str]:
-    return frozenset({view.__name__, f"{view.__module__}.{view.__qualname__}"})
+    """Return a view's class or function name and dotted path (a callable instance is named by its class)."""
+    named = view if hasattr(view, "__qualname__") else type(view)
+    return frozenset({named.__name__, f"{named.__module__}.{named.__qualname__}"})
 
 
 def _workspace(request: Any) -> str | None:

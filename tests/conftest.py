@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import django_ratelimit.core
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from causeloop_errors import rules as rate_limit_rules
+from causeloop_errors.models import RateLimitRule
 from causeloop_errors.policies import store
 from example_project.demo import tokens
 from example_project.demo.models import Membership, Scope, Workspace
@@ -24,6 +31,77 @@ def fresh_policy_snapshots() -> Iterator[None]:
     store.invalidate()
     yield
     store.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits(request: pytest.FixtureRequest, settings: Any) -> Iterator[None]:
+    """Start and end every test with no rate-limit rule snapshot and no count left by another test.
+
+    A rolled-back test never runs its on-commit bump, so the rules' stamp is bumped here; a test with the database
+    starts with its rules read, like a process after its first request (a request sent through the ASGI handler
+    by hand closes the test's connection before the view, so it must not be the one to read them). Counts get a
+    cache prefix of their own (django-ratelimit's ``RATELIMIT_CACHE_PREFIX``) instead of a flushed cache, so a
+    Redis shared with other processes keeps their keys; the process-local LocMemCache is simply cleared.
+    """
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex[:12]}:"
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    rate_limit_rules.stamp.bump()
+    if request.node.get_closest_marker("django_db") is not None:
+        rate_limit_rules.store.rules()
+    yield
+    rate_limit_rules.stamp.bump()
+
+
+class RateLimitClock:
+    """Stands in for the ``time`` module inside django-ratelimit's core, which only calls ``time()``.
+
+    django-ratelimit's windows are fixed, and each key's window ends at ``crc32(key) % period`` past a multiple
+    of the period; ``seconds_left`` places the clock where a key's window has that many whole seconds left.
+    """
+
+    EPOCH = 1_699_999_200  # 2023-11-14 22:00:00 UTC, a multiple of 3600 (and so of 60)
+
+    def __init__(self) -> None:
+        self.now = self.EPOCH + 1000.5
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+    @staticmethod
+    def last_second(value: str, period: int, after: int = EPOCH) -> int:
+        """Return the last whole second of ``value``'s first window ending at or after ``after``."""
+        end = after - after % period + zlib.crc32(value.encode()) % period
+        return end if end >= after else end + period
+
+    def seconds_left(self, value: str, period: int, left: int) -> None:
+        """Put the clock half a second into the second where ``value``'s window has ``left`` seconds left."""
+        self.now = self.last_second(value, period, self.EPOCH + 10 * period) - left + 0.5
+
+
+@pytest.fixture
+def ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> RateLimitClock:
+    """Control the clock django-ratelimit counts windows by (and only that clock)."""
+    clock = RateLimitClock()
+    monkeypatch.setattr(django_ratelimit.core, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def rate_limit_rule(db: None) -> Callable[..., RateLimitRule]:
+    """Return ``make(name, rate, **fields)``: a validated, saved rule that the next request obeys."""
+
+    def make(name: str = "auth-ip", rate: str = "10/m", **fields: Any) -> RateLimitRule:
+        rule = RateLimitRule(name=name, rate=rate, **fields)
+        rule.full_clean()
+        rule.save()
+        rate_limit_rules.stamp.bump()  # what the save's on-commit receiver does once the test's transaction commits
+        return rule
+
+    return make
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from django.urls import path
 
 from tests import core_views as views
 from tests import policy_views
+from tests import ratelimit_views as rl
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -31,6 +32,17 @@ urlpatterns = [
     path("api/policy/exempt", policy_views.Exempt.as_view()),
     path("api/policy/exempt-attribute", policy_views.ExemptByAttribute.as_view()),
     path("api/policy/plain/<str:workspace>", policy_views.plain_protected),
+    path("auth/token", rl.TokenEndpoint.as_view()),
+    path("api/rl/counted", rl.Counted.as_view()),
+    path("api/rl/w/<str:workspace>/counted", rl.Counted.as_view()),
+    path("api/rl/other", rl.Other.as_view()),
+    path("api/rl/scoped", rl.Scoped.as_view()),
+    path("api/rl/fails", rl.Fails.as_view()),
+    path("api/rl/default-throttles", rl.DefaultThrottles.as_view()),
+    path("api/rl/unthrottled", rl.Unthrottled.as_view()),
+    path("api/rl/plain", rl.plain),
+    path("api/rl/plain/w/<str:workspace>", rl.plain),
+    path("api/rl/callable", rl.callable_view),
     path("pages/raise/<str:name>", views.plain_raise),
     path("pages/ok", views.plain_ok),
 ]
