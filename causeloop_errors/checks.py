@@ -152,6 +152,12 @@ def _bad_policy_values(raw: Mapping[str, Any]) -> list[str]:
             ipaddress.ip_network(str(network), strict=False)
         except ValueError:
             problems.append(f"TRUSTED_PROXIES entry {network!r} is not an IP network.")
+    codes = raw.get("AUDIT_CODES", ())
+    if not isinstance(codes, (list, tuple)) or not all(isinstance(code, str) for code in codes):
+        problems.append("AUDIT_CODES must be a list of error codes.")
+    seconds = raw.get("AUDIT_DEDUP_SECONDS", 60)
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1:
+        problems.append("AUDIT_DEDUP_SECONDS must be a whole number of seconds, at least 1.")
     if raw.get("POLICY_CACHE_ALIAS", "default") not in settings.CACHES:
         problems.append("POLICY_CACHE_ALIAS must name a cache of CACHES.")
     return problems

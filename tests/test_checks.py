@@ -109,6 +109,8 @@ def test_drf_json_parser_by_default_is_w002() -> None:
         {"POLICY_CACHE_ALIAS": "nosuch"},
         {"TRUSTED_PROXIES": ["10.0.0.0/8", "not-a-network"]},
         {"TRUSTED_PROXIES": "10.0.0.0/8"},
+        {"AUDIT_CODES": "forbidden"},
+        {"AUDIT_DEDUP_SECONDS": 0},
     ],
 )
 def test_bad_policy_settings_are_e005(value: dict[str, Any]) -> None:
