@@ -31,8 +31,32 @@ Method
   means per configuration, their ratio (the verdict), the median of the per-round paired ratios (a
   drift-robust cross-check), and the spread (interquartile range / median) of the samples.
 * Targets: success <= 1.10x, error paths <= 1.25x. Timings are reported, not enforced (machines vary).
-  Exit status: 1 if the app changes the number of SQL queries on some path, 2 if a check above fails
-  (the benchmark would not be measuring the app), 0 otherwise.
+
+Rate limits (same run, after the table above; ``--rate-rounds``, default 10)
+---------------------------------------------------------------------------
+* The success path through the ``app`` handler (``/app/`` views carry the app's ``RateLimitRuleThrottle``;
+  ``/plain/`` views no throttle) in three states, on each cache: ``none``, no rule exists; ``rule``, one
+  enforcing IP rule covering ``/app/`` (rate ``1000000/h``: counted, never refused), counted by
+  django-ratelimit; ``drf``, no rule, the view with DRF's ``AnonRateThrottle`` added, its ``cache`` set to
+  the same cache (DRF's default is ``default_cache``), same rate. The caches (``settings.py``): the
+  local-memory cache, Redis through django-redis (the recommended configuration) and Redis through Django's
+  own ``RedisCache`` (``rule`` and ``none`` only: it shows the third round trip). Redis is ``REDIS_URL``,
+  default ``redis://127.0.0.1:6379/0``, keys under a ``causeloop-bench-*`` prefix; if it does not answer,
+  the Redis rows are skipped and the report says so.
+* Per block, ``RATELIMIT_USE_CACHE`` and ``POLICY_CACHE_ALIAS`` (the rules' version stamp) are pointed at
+  the block's cache, the rule enabled or disabled and the stamp bumped (as an admin save does), DRF's
+  history for the client cleared, and one untimed request reloads the rules and is checked (the rule's
+  ``X-RateLimit-Limit`` present only in ``rule``; DRF's history written to that cache in ``drf``). Blocks
+  are interleaved as above; reported: the median per-round mean, the difference and ratio to ``none``.
+* Round trips: a counting pass per state wraps ``redis.Redis.execute_command`` (each command is one round
+  trip; django-redis's ``incr`` is a single EVAL) and, for the local-memory cache, counts calls on the
+  cache object. Per rule = ``rule`` - ``none``; ``none`` itself is the version-stamp read, one per request.
+* Targets: a rule adds at most 10% on the local-memory cache; on django-redis a rule costs no more than
+  DRF's ``AnonRateThrottle`` and at most two round trips.
+
+Exit status: 1 if the app changes the number of SQL queries on some path, makes one on a rate-limit row,
+or a rule costs more than two round trips on django-redis; 2 if a check above fails (the benchmark would
+not be measuring the app); 0 otherwise. Timings never fail the run.
 
 Run ``make bench`` or ``.venv/bin/python benchmarks/run.py`` from the repository root; ``--help`` lists
 the knobs, and ``--profile PATH`` prints a cProfile of one path instead of timing.
@@ -51,8 +75,8 @@ import pstats
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +150,14 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+    from django.db import connection
+
+    from causeloop_errors.models import RateLimitRule
+
+    # The app reads its rate-limit rules from this table (once per process, then when their stamp changes).
+    # The benchmark has no auth app, so it creates this one table rather than running every migration.
+    with connection.schema_editor() as editor:
+        editor.create_model(RateLimitRule)
 
 
 def _cases() -> list[Case]:
@@ -346,6 +378,258 @@ def _profile(handler: Handler, config: str, case: Case, requests: int, limit: in
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats("causeloop_errors")
 
 
+# --------------------------------------------------------------------------- rate limits
+
+RL_RULE = "bench-ip"
+RL_RATE = "1000000/h"  # never refuses during the benchmark; django-ratelimit's cost does not depend on the count
+RL_LIMIT = RL_RATE.split("/")[0]
+RL_LOCAL_TARGET = 1.10
+RL_TRIPS_TARGET = 2
+DRF_HISTORY_KEY = "throttle_anon_127.0.0.1"  # AnonRateThrottle's cache key for REMOTE_ADDR 127.0.0.1
+
+
+@dataclass(frozen=True)
+class RateCache:
+    """A cache the rate-limit rows count on, and which of 'none', 'rule', 'drf' are timed on it."""
+
+    alias: str
+    label: str
+    kinds: tuple[str, ...]
+    target: bool  # whether the issue's targets apply (the configuration the README recommends)
+
+
+RATE_CACHES = (
+    RateCache("default", "locmem", ("none", "rule", "drf"), True),
+    RateCache("redis", "redis (django-redis)", ("none", "rule", "drf"), True),
+    # Django's own RedisCache: shown for its third round trip per rule; DRF's throttle on it is not timed.
+    RateCache("redis_django", "redis (Django RedisCache)", ("none", "rule"), False),
+)
+
+
+@dataclass(frozen=True)
+class RateConfig:
+    """One measured cell: a cache alias and what counts the request ("none": no rule exists; "rule": one
+    enforcing IP rule; "drf": no rule, DRF's AnonRateThrottle on the same cache)."""
+
+    alias: str
+    kind: str
+
+    @property
+    def case(self) -> Case:
+        name = f"success_anon_{self.alias}" if self.kind == "drf" else "success"
+        return Case(name, "GET", b"", 200, RL_LOCAL_TARGET)
+
+    def environ(self) -> Environ:
+        return _environ("app", self.case)
+
+
+@dataclass(frozen=True)
+class RateCounts:
+    """Per request, from a counting pass: calls on the cache object, Redis commands sent, SQL queries."""
+
+    calls: float
+    trips: float
+    queries: float
+
+
+def _redis_problem(caches_used: tuple[RateCache, ...]) -> str | None:
+    """Return why Redis cannot be used (unreachable, client missing), or None when every Redis alias answers."""
+    from django.core.cache import caches
+
+    try:
+        for cache in caches_used:
+            if cache.alias != "default":
+                caches[cache.alias].get("causeloop-bench-probe")
+    except Exception as exc:
+        return f"{exc.__class__.__name__}: {exc}"
+    return None
+
+
+@contextmanager
+def _counting(alias: str) -> Iterator[dict[str, int]]:
+    """Count calls on cache ``alias`` and every command the redis client sends (one command, one round trip:
+    the cache backends send no pipelines here; django-redis's ``incr`` is one EVAL)."""
+    from django.core.cache import caches
+
+    try:
+        import redis
+    except ImportError:  # no Redis rows then; locmem is counted by its calls
+        redis = None  # type: ignore[assignment]
+    counts = {"calls": 0, "trips": 0}
+    cache = caches[alias]
+    names = ("get", "set", "add", "incr", "decr", "delete", "has_key", "touch", "get_many", "set_many")
+
+    def counted(method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            counts["calls"] += 1
+            return method(*args, **kwargs)
+
+        return wrapper
+
+    execute = redis.Redis.execute_command if redis is not None else None
+
+    def execute_counted(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counts["trips"] += 1
+        return execute(self, *args, **kwargs)  # type: ignore[misc]
+
+    for name in names:
+        setattr(cache, name, counted(getattr(cache, name)))  # an instance attribute shadows the method
+    if redis is not None:
+        redis.Redis.execute_command = execute_counted  # type: ignore[method-assign]
+    try:
+        yield counts
+    finally:
+        if redis is not None:
+            redis.Redis.execute_command = execute  # type: ignore[method-assign]
+        for name in names:
+            delattr(cache, name)
+
+
+@contextmanager
+def _rate_state(config: RateConfig, handler: Handler) -> Iterator[None]:
+    """Put the app in ``config``'s state, serve one untimed request (it reloads the rules) and check its answer.
+
+    ``RATELIMIT_USE_CACHE`` and ``POLICY_CACHE_ALIAS`` (the rules' version stamp) both name the config's cache.
+    The rule is enabled or disabled and the stamp bumped, as a save in the admin does. DRF's history for the
+    client is cleared (see ``_measure_rates``).
+    """
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from causeloop_errors import rules
+    from causeloop_errors.models import RateLimitRule
+
+    app_settings = {**settings.CAUSELOOP_ERRORS, "POLICY_CACHE_ALIAS": config.alias}
+    with override_settings(RATELIMIT_USE_CACHE=config.alias, CAUSELOOP_ERRORS=app_settings):
+        RateLimitRule.objects.filter(name=RL_RULE).update(enabled=config.kind == "rule")
+        rules.stamp.bump()
+        caches[config.alias].delete(DRF_HISTORY_KEY)
+        reply = _request(handler, config.environ())
+        where = f"rate limits on {config.alias}, {config.kind}"
+        _expect(reply.status == 200, f"{where}: status {reply.status}: {reply.body[:300]!r}")
+        limit = reply.headers.get("x-ratelimit-limit")
+        expected = RL_LIMIT if config.kind == "rule" else None
+        _expect(limit == expected, f"{where}: X-RateLimit-Limit {limit!r}, expected {expected!r}")
+        if config.kind == "drf":
+            history = caches[config.alias].get(DRF_HISTORY_KEY)
+            _expect(bool(history), f"{where}: DRF's AnonRateThrottle kept no history in this cache")
+        yield
+
+
+def _rate_counts(handler: Handler, config: RateConfig) -> RateCounts:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    requests = 5 * QUERY_SAMPLE
+    environs = [config.environ() for _ in range(requests)]
+    with _rate_state(config, handler), ExitStack() as stack:
+        contexts = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
+        counts = stack.enter_context(_counting(config.alias))
+        _drive(handler, environs)
+    queries = sum(len(context.captured_queries) for context in contexts)
+    return RateCounts(counts["calls"] / requests, counts["trips"] / requests, queries / requests)
+
+
+def _measure_rates(
+    handler: Handler, configs: list[RateConfig], rounds: int, requests: int, warmup: int
+) -> dict[RateConfig, list[float]]:
+    """Time every config in blocks, interleaved, the order reversed every other round.
+
+    DRF's throttle keeps one list of request timestamps per client and (un)pickles it on every request, so
+    its cost grows with the requests in its window. Clearing it before each block keeps it at 0-199 entries
+    (a client far below its limit), which flatters DRF. django-ratelimit's counter costs the same at any count.
+    """
+    for config in configs:
+        with _rate_state(config, handler):
+            _drive(handler, [config.environ() for _ in range(warmup)])
+    samples: dict[RateConfig, list[float]] = {config: [] for config in configs}
+    for round_index in range(rounds):
+        for config in configs if round_index % 2 == 0 else configs[::-1]:
+            with _rate_state(config, handler):
+                samples[config].append(_time_block(handler, "app", config.case, requests))
+    return samples
+
+
+def _rate_limits(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
+    """Measure and print the rate-limit rows; return a summary line and whether the counted targets hold.
+
+    Counted targets (deterministic, they set the exit status like SQL queries): no SQL query on any row, and
+    at most two Redis round trips per rule on django-redis. Timing targets are reported, not enforced.
+    """
+    from django.conf import settings
+
+    from causeloop_errors.models import RateLimitRule
+
+    RateLimitRule.objects.create(name=RL_RULE, rate=RL_RATE, key="ip", path_prefix="/app/", enabled=False)
+    problem = _redis_problem(RATE_CACHES)
+    used = [cache for cache in RATE_CACHES if problem is None or cache.alias == "default"]
+    configs = [RateConfig(cache.alias, kind) for cache in used for kind in cache.kinds]
+    counts = {config: _rate_counts(handler, config) for config in configs}
+    samples = _measure_rates(handler, configs, args.rate_rounds, args.requests, args.warmup)
+    median = {config: statistics.median(values) for config, values in samples.items()}
+
+    print(
+        f"\nrate limits: GET /app/success (200) through the app. none: no rule exists; rule: one enforcing IP rule "
+        f"({RL_RATE}) counted by django-ratelimit; drf: no rule, DRF's AnonRateThrottle ({RL_RATE}) on the same "
+        f"cache.\n{args.rate_rounds} rounds x {args.requests} requests per cell, interleaved. The rules' version "
+        "stamp is on the same cache. Round trips: Redis commands sent per request (calls on the cache for locmem); "
+        "per rule = rule - none; the stamp read is the none column.\n"
+    )
+    header = (
+        f"{'cache':<26}{'none us':>9}{'rule us':>9}{'+us':>8}{'ratio':>8}{'drf us':>9}{'+us':>8}{'ratio':>8}"
+        f"{'round trips none/rule/drf':>27}{'per rule':>10}{'queries':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    verdicts: list[str] = []
+    counted_ok = True
+    for cache in used:
+        cells = {kind: RateConfig(cache.alias, kind) for kind in cache.kinds}
+        base = median[cells["none"]]
+        trips = {
+            kind: counts[config].calls if cache.alias == "default" else counts[config].trips
+            for kind, config in cells.items()
+        }
+        per_rule = trips["rule"] - trips["none"]
+        queries = max(counts[config].queries for config in cells.values())
+        rule_us = median[cells["rule"]]
+        drf_us = median[cells["drf"]] if "drf" in cells else None
+        drf_text = (
+            f"{drf_us:>9.1f}{drf_us - base:>+8.1f}{drf_us / base:>7.3f}x" if drf_us else f"{'-':>9}{'-':>8}{'-':>8}"
+        )
+        trips_text = "/".join(f"{trips[kind]:g}" if kind in trips else "-" for kind in ("none", "rule", "drf"))
+        print(
+            f"{cache.label:<26}{base:>9.1f}{rule_us:>9.1f}{rule_us - base:>+8.1f}{rule_us / base:>7.3f}x{drf_text}"
+            f"{trips_text:>27}{per_rule:>10g}{queries:>9g}"
+        )
+        counted_ok &= queries == 0
+        if not cache.target:
+            continue
+        if cache.alias == "default":
+            ratio = rule_us / base
+            verdicts.append(
+                f"locmem: a rule {ratio:.2f}x (<= {RL_LOCAL_TARGET:.2f}x {_verdict(ratio <= RL_LOCAL_TARGET)})"
+            )
+        elif drf_us is not None:
+            cheaper = rule_us - base <= drf_us - base
+            trips_ok = per_rule <= RL_TRIPS_TARGET
+            counted_ok &= trips_ok
+            verdicts.append(
+                f"{cache.label}: a rule +{rule_us - base:.1f} us vs DRF +{drf_us - base:.1f} us "
+                f"({_verdict(cheaper)}), {per_rule:g} round trips per rule (<= {RL_TRIPS_TARGET} {_verdict(trips_ok)})"
+                f" plus {trips['none']:g} per request for the stamp"
+            )
+    if problem is not None:
+        print(f"\nRedis rows skipped: Redis at {settings.REDIS_URL} is unreachable ({problem})")
+        verdicts.append("Redis rows skipped (unreachable)")
+    return "; ".join(verdicts), counted_ok
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -396,13 +680,16 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
     parser.add_argument("--requests", type=int, default=200, help="requests per block (default 200)")
     parser.add_argument("--warmup", type=int, default=300, help="warm-up requests per path per config")
+    parser.add_argument(
+        "--rate-rounds", type=int, default=10, help="timed rounds of the rate-limit rows (default 10; 0 skips them)"
+    )
     parser.add_argument("--profile", choices=PATHS, help="print a cProfile of this path instead of timing")
     parser.add_argument("--profile-config", choices=CONFIGS, default="app", help="configuration to profile")
     parser.add_argument("--profile-requests", type=int, default=5000, help="requests to profile (default 5000)")
     parser.add_argument("--profile-limit", type=int, default=30, help="rows per profile listing (default 30)")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.requests < 1 or args.warmup < 0:
-        parser.error("--rounds and --requests must be at least 1, --warmup at least 0")
+    if args.rounds < 1 or args.requests < 1 or args.warmup < 0 or args.rate_rounds < 0:
+        parser.error("--rounds and --requests must be at least 1, --warmup and --rate-rounds at least 0")
     return args
 
 
@@ -434,7 +721,15 @@ def main(argv: list[str] | None = None) -> int:
     samples = _measure(handlers, cases, args.rounds, args.requests)
     results = [Result(case, samples[case.name], queries[case.name]) for case in cases]
     same_queries = _report(results, args.rounds, args.requests, time.perf_counter() - began)
-    return 0 if same_queries else 1
+    if not args.rate_rounds:
+        return 0 if same_queries else 1
+    try:
+        summary, rate_ok = _rate_limits(handlers["app"], args)
+    except BenchmarkError as error:
+        print(f"bench: rate-limit setup check failed: {error}", file=sys.stderr)
+        return 2
+    print(f"\nbench rate limits: {summary}; {time.perf_counter() - began:.1f} s in all")
+    return 0 if same_queries and rate_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,9 +1,14 @@
-"""Minimal settings for the benchmark: no auth, no templates, an in-memory SQLite only to count queries.
+"""Minimal settings for the benchmark: no auth, no templates, an in-memory SQLite for the rules and to count queries.
 
-``MIDDLEWARE`` and ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` are the host wiring the app asks for; the
-plain-DRF configuration is built from the same settings with the app's middleware left out (see
-``run.py``) and views whose ``get_exception_handler`` returns DRF's default (see ``views.py``).
+``MIDDLEWARE``, ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` and ``DEFAULT_THROTTLE_CLASSES`` are the host
+wiring the app asks for; the plain-DRF configuration is built from the same settings with the app's
+middleware left out (see ``run.py``) and views whose ``get_exception_handler`` returns DRF's default and
+that have no throttle (see ``views.py``). ``run.py`` creates the rate-limit rule table in the database.
 """
+
+import os
+
+REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 SECRET_KEY = "benchmark-only-not-secret"
 DEBUG = False
@@ -22,6 +27,28 @@ TEMPLATES: list[dict[str, object]] = []  # Django's 500 view falls back to its b
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The rate-limit rows of the benchmark count on each of these in turn (``RATELIMIT_USE_CACHE`` and the app's
+# ``POLICY_CACHE_ALIAS``, which holds the rules' version stamp, are switched together). ``redis`` is the
+# configuration the README and the example project recommend: django-redis, whose ``incr`` is one round trip
+# (a Lua EXISTS+INCRBY), so a rule costs two (``add``, ``incr``); ``redis_django`` is Django's own
+# ``RedisCache``, whose ``incr`` checks existence first and costs two, so a rule costs three.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bench"},
+    "redis": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "causeloop-bench-django-redis",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
+    },
+    "redis_django": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "causeloop-bench-django",
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    },
+}
+RATELIMIT_USE_CACHE = "default"
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -34,6 +61,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.throttling.RateLimitRuleThrottle"],
 }
 
 # Both prefixes are API paths, so the app would envelope either; only the /app/ handler has its middleware.

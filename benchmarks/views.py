@@ -4,6 +4,10 @@ Two thin subclasses of each view differ only in ``get_exception_handler``: the a
 ``/app/``, DRF's default ``rest_framework.views.exception_handler`` for ``/plain/``. Each configuration
 resolves against its own URLconf (``urls_app`` / ``urls_plain``, one prefix each) so that URL resolving
 costs the same in both; ``urls`` (``ROOT_URLCONF``) holds both prefixes for anything else.
+
+The ``/app/`` views keep the app's throttle (``DEFAULT_THROTTLE_CLASSES``: ``RateLimitRuleThrottle``); the
+``/plain/`` ones have none. For the rate-limit rows, ``/app/success_anon_<cache alias>`` is the success view
+with DRF's ``AnonRateThrottle`` added, counting on that cache.
 """
 
 from __future__ import annotations
@@ -11,11 +15,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.http import Http404
 from django.urls import URLPattern, path
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +32,7 @@ from causeloop_errors.handler import exception_handler as app_exception_handler
 ExceptionHandler = Callable[[Exception, dict[str, Any]], Any]
 
 SUCCESS_BODY = {"id": 42, "name": "widget", "active": True, "tags": ["a", "b"]}
+ANON_RATE = "1000000/h"  # DRF's throttle must never refuse during the benchmark
 
 
 class AddressSerializer(serializers.Serializer):
@@ -94,11 +103,19 @@ VIEWS: dict[str, type[APIView]] = {
 }
 
 
-def _with_handler(view: type[APIView], prefix: str, handler: ExceptionHandler) -> type[APIView]:
+def _with_handler(
+    view: type[APIView], prefix: str, handler: ExceptionHandler, throttles: list[type[BaseThrottle]]
+) -> type[APIView]:
     def get_exception_handler(self: APIView) -> ExceptionHandler:
         return handler
 
-    return type(f"{prefix}{view.__name__}", (view,), {"get_exception_handler": get_exception_handler})
+    attributes = {"get_exception_handler": get_exception_handler, "throttle_classes": throttles}
+    return type(f"{prefix}{view.__name__}", (view,), attributes)
+
+
+def anon_throttle(alias: str) -> type[AnonRateThrottle]:
+    """Return DRF's ``AnonRateThrottle`` counting on cache ``alias`` (DRF's own default is ``default_cache``)."""
+    return type(f"AnonRateThrottle_{alias}", (AnonRateThrottle,), {"cache": caches[alias], "rate": ANON_RATE})
 
 
 HANDLERS: dict[str, ExceptionHandler] = {"app": app_exception_handler, "plain": drf_exception_handler}
@@ -107,4 +124,19 @@ HANDLERS: dict[str, ExceptionHandler] = {"app": app_exception_handler, "plain": 
 def routes(config: str) -> list[URLPattern]:
     """Return the routes of every view for ``config`` ("app" or "plain"), to include under ``/<config>/``."""
     handler = HANDLERS[config]
-    return [path(name, _with_handler(view, config.title(), handler).as_view()) for name, view in VIEWS.items()]
+    app_throttles = list(api_settings.DEFAULT_THROTTLE_CLASSES)
+    throttles: list[type[BaseThrottle]] = app_throttles if config == "app" else []
+    patterns = [
+        path(name, _with_handler(view, config.title(), handler, throttles).as_view()) for name, view in VIEWS.items()
+    ]
+    if config == "app":  # after the four benchmarked paths, so that resolving them costs the same as before
+        patterns += [
+            path(
+                f"success_anon_{alias}",
+                _with_handler(
+                    SuccessView, f"Anon{alias.title()}", handler, [*app_throttles, anon_throttle(alias)]
+                ).as_view(),
+            )
+            for alias in settings.CACHES
+        ]
+    return patterns

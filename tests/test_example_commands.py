@@ -15,7 +15,7 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import WorkspacePolicy
+from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 from example_project.demo.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +37,7 @@ def snapshot() -> dict[str, Any]:
             WorkspacePolicy.objects.order_by("workspace_key").values("workspace_key", "require_mfa", "require_sso")
         ),
         "devices": list(TOTPDevice.objects.order_by("pk").values("user__username", "key", "confirmed")),
+        "rules": list(RateLimitRule.objects.order_by("name").values()),
     }
 
 
@@ -76,7 +77,7 @@ def test_seed_demo_twice_changes_nothing() -> None:
     output = run("seed_demo")
 
     assert snapshot() == before
-    assert "0 users, 0 memberships, 0 policies, 0 TOTP devices" in output
+    assert "0 users, 0 memberships, 0 policies, 0 TOTP devices, 0 rate-limit rules" in output
 
 
 def test_seed_demo_makes_acme_require_mfa_and_globex_sso_and_leaves_initech_open() -> None:
@@ -86,6 +87,36 @@ def test_seed_demo_makes_acme_require_mfa_and_globex_sso_and_leaves_initech_open
         "workspace_key", "require_mfa", "require_sso"
     )
     assert list(policies) == [("acme", True, False), ("globex", False, True)]
+
+
+def test_seed_demo_adds_the_auth_ip_rate_limit_and_prints_it() -> None:
+    output = run("seed_demo")
+
+    rule = RateLimitRule.objects.get()
+    assert (rule.name, rule.rate, rule.key, rule.path_prefix, rule.mode, rule.enabled) == (
+        "auth-ip",
+        "10/m",
+        "ip",
+        "/auth/",
+        "enforce",
+        True,
+    )
+    assert (rule.methods, rule.path_regex, rule.view_names, rule.throttle_scopes, rule.client_networks) == ("",) * 5
+    assert (rule.workspace_key, rule.overrides, rule.expires_at, rule.fail_closed) == ("", None, None, False)
+    assert "Rate-limit rules: auth-ip (10/m per client IP) on /auth/, enforce." in output
+    assert "1 rate-limit rules" in output
+
+
+def test_seed_demo_leaves_an_administrators_rate_limit_edits_alone() -> None:
+    run("seed_demo")
+    RateLimitRule.objects.filter(name="auth-ip").update(rate="100/h", mode="observe", enabled=False)
+
+    output = run("seed_demo")
+
+    rule = RateLimitRule.objects.get()
+    assert (rule.rate, rule.mode, rule.enabled) == ("100/h", "observe", False)
+    assert "Rate-limit rules: auth-ip (100/h per client IP) on /auth/, observe, disabled." in output
+    assert "0 rate-limit rules" in output
 
 
 def test_seed_demo_gives_alice_a_confirmed_totp_device_and_bob_none() -> None:

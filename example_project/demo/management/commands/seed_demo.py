@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: the demo's workspaces, users, policies and alice's TOTP device.
+"""``manage.py seed_demo``: the demo's workspaces, users, policies, rate-limit rule and alice's TOTP device.
 
 Running it again changes nothing: what exists, an administrator's edits included, is left alone.
 """
@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import WorkspacePolicy
+from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 from example_project.demo.models import Membership, Workspace
 
 PASSWORD = "demo-password"
@@ -22,6 +22,15 @@ MEMBERS = ("alice", "bob")
 ADMIN = "admin"
 # initech has no policy: it stays open.
 POLICIES = {"acme": {"require_mfa": True}, "globex": {"require_sso": True}}
+# The credential endpoints: at most 10 requests a minute per client IP, refused before any password check.
+RATE_LIMIT_RULES = {
+    "auth-ip": {
+        "rate": "10/m",
+        "key": RateLimitRule.Key.IP,
+        "path_prefix": "/auth/",
+        "mode": RateLimitRule.Mode.ENFORCE,
+    }
+}
 ENROLLED = "alice"
 DEVICE_NAME = "default"
 
@@ -29,7 +38,8 @@ DEVICE_NAME = "default"
 class Command(BaseCommand):
     help = (
         "Create the demo workspaces (acme, globex, initech), users (alice, bob, admin), the policies "
-        "(acme requires MFA, globex SSO) and alice's TOTP device, whose key it prints; idempotent."
+        "(acme requires MFA, globex SSO), the rate-limit rule auth-ip (10/m per client IP on /auth/) and "
+        "alice's TOTP device, whose key it prints; idempotent."
     )
 
     @transaction.atomic
@@ -48,15 +58,22 @@ class Command(BaseCommand):
             WorkspacePolicy.objects.get_or_create(workspace_key=key, defaults=fields)[1]
             for key, fields in POLICIES.items()
         )
+        # Likewise an existing rule (its rate, mode, enabled flag...) is left as an administrator last saved it.
+        seeded = [
+            RateLimitRule.objects.get_or_create(name=name, defaults=fields) for name, fields in RATE_LIMIT_RULES.items()
+        ]
+        created_rules = sum(created for _, created in seeded)
+        rules = "; ".join(_describe(rule) for rule, _ in seeded)
         device, created_device = self._ensure_device(get_user_model().objects.get(username=ENROLLED))
         self.stdout.write(
             f"Workspaces: {', '.join(WORKSPACES)}. Users: {', '.join(MEMBERS)} (members of every workspace) "
             f"and {ADMIN} (staff superuser), password {PASSWORD!r}.\n"
             "Policies: acme requires MFA, globex requires SSO, initech is open.\n"
+            f"Rate-limit rules: {rules}.\n"
             f"{ENROLLED}'s TOTP key (base32; printed because this is a demo, never print a real one): "
             f"{b32encode(device.bin_key).decode()}\n"
             f"Created now: {len(created_users)} users, {created_memberships} memberships, "
-            f"{created_policies} policies, {int(created_device)} TOTP devices."
+            f"{created_policies} policies, {int(created_device)} TOTP devices, {created_rules} rate-limit rules."
         )
 
     def _ensure_user(self, username: str) -> bool:
@@ -76,3 +93,9 @@ class Command(BaseCommand):
         if device is not None:
             return device, False
         return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=True), True
+
+
+def _describe(rule: RateLimitRule) -> str:
+    """Return the rule as it stands now, e.g. ``auth-ip (10/m per client IP) on /auth/, enforce``."""
+    disabled = "" if rule.enabled else ", disabled"
+    return f"{rule} on {rule.path_prefix or 'every path'}, {rule.mode}{disabled}"
