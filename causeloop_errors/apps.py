@@ -12,7 +12,7 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog, policies, receivers, rules, signals, trace, workspaces
+        from causeloop_errors import catalog, policies, receivers, rules, signals, trace, versioning, workspaces
         from causeloop_errors import checks as app_checks
         from causeloop_errors.conf import app_settings
         from causeloop_errors.models import RateLimitRule, WorkspacePolicy
@@ -25,6 +25,7 @@ class CauseloopErrorsConfig(AppConfig):
 
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
+        setting_changed.connect(versioning.reset_on_setting_change, dispatch_uid="causeloop_errors.versioning_reset")
         setting_changed.connect(workspaces.reset_on_setting_change, dispatch_uid="causeloop_errors.workspaces_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")
 

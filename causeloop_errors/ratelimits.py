@@ -127,7 +127,7 @@ def live_rules(request: Any) -> tuple[Rule, ...]:
 
 def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
     """Count every covering rule whose key is one of ``kinds``; raise the 429 (or 503) if one must refuse."""
-    rules = [rule for rule in select(live_rules(request), target, timezone.now()) if _kind(rule) in kinds]
+    rules = [rule for rule in select(live_rules(request), target, timezone.now()) if kind_of(rule) in kinds]
     enforced: list[Usage] = []
     for rule in rules:
         keyed = _value(rule, request, target)
@@ -158,7 +158,8 @@ def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
         )
 
 
-def _kind(rule: Rule) -> str:
+def kind_of(rule: Rule) -> str:
+    """Return the stage that can count ``rule``: ``ip`` (before the view) or ``principal`` (after DRF auth)."""
     return "ip" if rule.key == "ip" else "principal"
 
 

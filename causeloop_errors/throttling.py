@@ -16,7 +16,7 @@ from rest_framework.throttling import BaseThrottle
 from causeloop_errors import ratelimits
 from causeloop_errors.clientip import client_ip
 from causeloop_errors.conf import app_settings
-from causeloop_errors.rules import Target
+from causeloop_errors.rules import Rule, Target
 
 IP_ONLY = frozenset({"ip"})
 PRINCIPALS = frozenset({"principal"})
@@ -37,14 +37,15 @@ def _workspace(request: Any) -> str | None:
     return None if key is None else str(key)
 
 
-def _target(request: Any, view: Any) -> Target:
+def _target(request: Any, view: Any, rules: tuple[Rule, ...]) -> Target:
+    needs_workspace = any(rule.workspace_key or rule.key == "workspace" for rule in rules)
     return Target(
         method=request.method,
         path=request.path_info,
         view_names=_names(view),
         scope=getattr(view, "throttle_scope", None),
         ip=client_ip(request),
-        workspace=_workspace(request),
+        workspace=_workspace(request) if needs_workspace else None,
     )
 
 
@@ -52,19 +53,23 @@ def check_view(request: Any, view_func: Any) -> None:
     """Middleware stage: count IP rules (every rule for a plain Django view); raise 429/503 if refused."""
     from rest_framework.views import APIView
 
-    if not ratelimits.live_rules(request):
+    rules = ratelimits.live_rules(request)
+    if not rules:
         return
     view = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None) or view_func
-    drf = isinstance(view, type) and issubclass(view, APIView)
-    ratelimits.evaluate(request, _target(request, view), IP_ONLY if drf else EVERY_KEY)
+    kinds = IP_ONLY if isinstance(view, type) and issubclass(view, APIView) else EVERY_KEY
+    relevant = tuple(rule for rule in rules if ratelimits.kind_of(rule) in kinds)
+    if relevant:
+        ratelimits.evaluate(request, _target(request, view, relevant), kinds)
 
 
 class RateLimitRuleThrottle(BaseThrottle):
     """DRF stage: count user, token and workspace rules with the authenticated principal."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        if ratelimits.live_rules(request):
-            ratelimits.evaluate(request, _target(request, type(view)), PRINCIPALS)
+        relevant = tuple(rule for rule in ratelimits.live_rules(request) if ratelimits.kind_of(rule) in PRINCIPALS)
+        if relevant:
+            ratelimits.evaluate(request, _target(request, type(view), relevant), PRINCIPALS)
         return True  # a refusal is raised as the rule's own 429, not DRF's generic Throttled
 
     def wait(self) -> float | None:

@@ -75,6 +75,11 @@ else:
     # several processes, which need REDIS_URL. Only here are django-ratelimit's cache checks silenced.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"
+# django-ratelimit's defaults, stated: each setting it reads and finds unset costs an exception per rule and request.
+RATELIMIT_ENABLE = True
+RATELIMIT_FAIL_OPEN = False  # the per-rule fault modes of causeloop_errors decide
+RATELIMIT_CACHE_PREFIX = "rl:"
+RATELIMIT_HASH_ALGORITHM = "hashlib.sha256"
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"

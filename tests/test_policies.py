@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -158,7 +159,20 @@ def test_break_glass_changes_and_deletes_invalidate_too() -> None:
     assert store.get("globex") is None
 
 
-def test_an_evicted_version_key_reloads_instead_of_serving_stale_policies() -> None:
+def test_a_process_local_cache_keeps_the_stamp_in_memory() -> None:
+    from django.core.cache import cache
+
+    from causeloop_errors.policies import VERSION_KEY, stamp
+
+    before = stamp.current()
+    stamp.bump()
+    assert stamp.current() != before
+    cache.delete(VERSION_KEY)  # nothing to lose: one process, the stamp lives in its memory
+    assert stamp.current() == stamp.current()
+
+
+def test_an_evicted_version_key_reloads_instead_of_serving_stale_policies(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "tests.shared_cache.SharedLocMemCache"}}
     from django.core.cache import cache
 
     from causeloop_errors.policies import VERSION_KEY

@@ -3,8 +3,8 @@
 from django.contrib import admin
 from django.urls import path
 
+from tests import audit_views, policy_views
 from tests import core_views as views
-from tests import policy_views
 from tests import ratelimit_views as rl
 
 urlpatterns = [
@@ -45,6 +45,11 @@ urlpatterns = [
     path("api/rl/callable", rl.callable_view),
     path("pages/raise/<str:name>", views.plain_raise),
     path("pages/ok", views.plain_ok),
+    path("api/audit/fail/<str:name>", audit_views.WritesThenFails.as_view()),
+    path("api/audit/w/<str:workspace>/fail/<str:name>", audit_views.WritesThenFails.as_view()),
+    path("api/audit/details", audit_views.FailsWithDetails.as_view()),
+    path("api/audit/plain-crash", audit_views.plain_writes_then_crashes),
+    path("api/audit/checked", audit_views.WritesThenChecks.as_view()),
 ]
 
 handler400 = "causeloop_errors.views.bad_request"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from example_project.demo import mfa, views
+from example_project.demo import audit_views, mfa, views
 
 urlpatterns = [
     path("auth/token", views.PasswordTokenView.as_view(), name="demo-token"),
@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/service-accounts", views.ServiceAccountListView.as_view(), name="demo-service-accounts"),
     path("api/connectors", views.ConnectorListView.as_view(), name="demo-connectors"),
     path("api/demo/fail", views.FailView.as_view(), name="demo-fail"),
+    path("api/audit-events", audit_views.AuditEventListView.as_view(), name="demo-audit-events"),
 ]

@@ -1,0 +1,77 @@
+"""``GET /api/audit-events?trace_id=...``: the audit events of one request, for support staff.
+
+A customer quotes the ``trace_id`` of an error; support pastes it here (or into the admin) and sees what the
+app recorded about that request: who, which workspace, from where, which code, how often.
+
+The view follows the token's workspace policy like every other view of the example API (it is not
+``policy_exempt``): exemptions are for what a blocked user needs in order to comply, and reading the security
+trail is not one of them, so a staff token minted without the second factor an MFA workspace demands is told
+``mfa_required`` rather than shown who was denied what.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from causeloop_errors import trace
+from causeloop_errors.exceptions import Forbidden
+from causeloop_errors.models import AuditEvent
+from example_project.demo.views import TokenAPIView
+
+STAFF_ONLY = "Only staff may read audit events."
+MALFORMED_TRACE_ID = "Not a well-formed trace id."
+
+
+class IsStaff(BasePermission):
+    """Allow staff users only; anyone else is answered 403 ``forbidden``. List it after ``IsAuthenticated``."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if getattr(request.user, "is_staff", False):
+            return True
+        raise Forbidden(STAFF_ONLY)
+
+
+class AuditEventQuerySerializer(serializers.Serializer):
+    trace_id = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    def validate_trace_id(self, value: str) -> str:
+        if not trace.is_valid_incoming_id(value):
+            raise serializers.ValidationError(MALFORMED_TRACE_ID)
+        return value
+
+
+def _event(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "created_at": event.created_at,
+        "action": event.action,
+        "code": event.code,
+        "status": event.status,
+        "actor": event.actor_username or None,  # the snapshot: still there after the user is deleted
+        "workspace": event.workspace_key or None,
+        "client_ip": event.client_ip,
+        "method": event.method,
+        "path": event.path,
+        "occurrences": event.occurrences,
+        "details": event.details,
+    }
+
+
+class AuditEventListView(TokenAPIView):
+    """``GET /api/audit-events?trace_id=...``: the events whose first or latest occurrence had that trace id."""
+
+    permission_classes = [*TokenAPIView.permission_classes, IsStaff]
+
+    def get(self, request: Request) -> Response:
+        query = AuditEventQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        trace_id = query.validated_data["trace_id"]
+        events = AuditEvent.objects.filter(Q(trace_id=trace_id) | Q(last_trace_id=trace_id)).order_by(
+            "created_at", "pk"
+        )
+        return Response({"results": [_event(event) for event in events]})
