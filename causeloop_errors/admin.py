@@ -135,4 +135,5 @@ class AuditEventAdmin(admin.ModelAdmin):
     @admin.display(description="trace")
     def same_trace(self, event: AuditEvent) -> str:
         url = reverse("admin:causeloop_errors_auditevent_changelist")
-        return format_html('<a href="{}?trace_id={}">{}</a>', url, event.trace_id, event.trace_id)
+        # search, not ?trace_id=: it also finds the rows whose latest occurrence had this trace id
+        return format_html('<a href="{}?q={}">{}</a>', url, event.trace_id, event.trace_id)

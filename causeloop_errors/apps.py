@@ -3,7 +3,7 @@
 from django.apps import AppConfig
 from django.core import checks
 from django.core.signals import request_finished, setting_changed
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 
 class CauseloopErrorsConfig(AppConfig):
@@ -61,6 +61,7 @@ class CauseloopErrorsConfig(AppConfig):
             label = model.__name__
             pre_save.connect(receivers.before_save, sender=model, dispatch_uid=f"causeloop_errors.before_{label}")
             post_save.connect(receivers.after_save, sender=model, dispatch_uid=f"causeloop_errors.saved_{label}")
+            pre_delete.connect(receivers.before_delete, sender=model, dispatch_uid=f"causeloop_errors.deleting_{label}")
             post_delete.connect(receivers.after_delete, sender=model, dispatch_uid=f"causeloop_errors.deleted_{label}")
         m2m_changed.connect(
             receivers.on_m2m_changed,

@@ -43,12 +43,22 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def _size(value: Any) -> int:
+    return len(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False).encode())
+
+
 def _capped(details: dict[str, Any] | None) -> dict[str, Any]:
+    """Return details that fit ``MAX_DETAILS_BYTES`` once stored: else a preview cut until the whole fits."""
     clean = scrub(details or {})
-    text = json.dumps(clean, cls=DjangoJSONEncoder, ensure_ascii=False)
-    if len(text.encode()) <= MAX_DETAILS_BYTES:
+    if _size(clean) <= MAX_DETAILS_BYTES:
         return clean
-    return {"truncated": True, "preview": text.encode()[: MAX_DETAILS_BYTES - 64].decode(errors="ignore")}
+    text = json.dumps(clean, cls=DjangoJSONEncoder, ensure_ascii=False)
+    keep = MAX_DETAILS_BYTES
+    capped = {"truncated": True, "preview": text[:keep]}
+    while _size(capped) > MAX_DETAILS_BYTES:  # JSON escaping can double a character's size
+        keep = keep * 3 // 4
+        capped = {"truncated": True, "preview": text[:keep]}
+    return capped
 
 
 def client_ip_of(request: Any) -> str:
@@ -63,7 +73,7 @@ def _from_request(request: Any) -> dict[str, Any]:
     return {
         "client_ip": client_ip(django_request),
         "user_agent": django_request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH],
-        "method": django_request.method or "",
+        "method": (django_request.method or "")[:10],  # a client can send any token as its method
         "path": django_request.path[:512],  # the path alone: query strings can carry secrets
     }
 
@@ -91,15 +101,16 @@ def record(
     """Write one audit event (or count one more occurrence of an identical one). Never raises."""
     try:
         fields = {
-            "action": action,
-            "code": code,
+            "action": action[:64],
+            "code": code[:64],
             "status": status,
             "workspace_key": workspace_key or "",
             "details": _capped(details),
             **_from_request(request),
             **_actor(actor, request),
         }
-        _write(fields, dedup)
+        with transaction.atomic():  # a savepoint: a failed write never spoils the caller's transaction
+            _write(fields, dedup)
     except Exception:
         logger.exception("Could not write the audit event %s", action)
 
@@ -133,6 +144,11 @@ def defer(request: Any, **event: Any) -> None:
         pending = []
         setattr(holder, _PENDING, pending)
     pending.append(event)
+
+
+def has_pending(request: Any) -> bool:
+    """Return whether events are queued on ``request``."""
+    return bool(getattr(getattr(request, "_request", request), _PENDING, None))
 
 
 def pending_codes(request: Any) -> set[str]:

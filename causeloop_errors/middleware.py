@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
 from causeloop_errors import signals, trace
@@ -108,7 +108,7 @@ class ErrorEnvelopeMiddleware:
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         trace_id = _start_trace(request)
-        return self._finish(request, await self.get_response(request), trace_id)
+        return await self._afinish(request, await self.get_response(request), trace_id)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         """Answer an exception from a plain Django view on an API path."""
@@ -157,7 +157,24 @@ class ErrorEnvelopeMiddleware:
         audit.flush(request)
 
     @staticmethod
-    def _finish(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+    def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:
+        from causeloop_errors import audit
+
+        return failure_of(response) is not None or audit.has_pending(request)
+
+    def _finish(self, request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+        response = self._rewrite(request, response, trace_id)
+        self._after_view(request, response)
+        return self._decorate(request, response)
+
+    async def _afinish(self, request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+        response = self._rewrite(request, response, trace_id)
+        if self._needs_after_view(request, response):  # receivers and the audit writer use the database
+            await sync_to_async(self._after_view, thread_sensitive=True)(request, response)
+        return self._decorate(request, response)
+
+    @staticmethod
+    def _rewrite(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
         if response.status_code >= 400 and not is_envelope(response) and is_api_path(request):
             try:
                 response = _as_envelope(response)
@@ -166,7 +183,10 @@ class ErrorEnvelopeMiddleware:
                 response = render_minimal()
                 response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
         response["X-Request-Id"] = trace_id
-        ErrorEnvelopeMiddleware._after_view(request, response)
+        return response
+
+    @staticmethod
+    def _decorate(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
         if extra:
             for name, value in extra.items():

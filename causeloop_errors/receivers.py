@@ -6,11 +6,12 @@ Disconnect any of them by its ``dispatch_uid`` (``causeloop_errors.audit.<name>`
 from __future__ import annotations
 
 import time
+import zlib
 from typing import Any
 
 from django.db.models import Model
 
-from causeloop_errors import audit, signals, trace
+from causeloop_errors import audit, signals, trace, workspaces
 from causeloop_errors.conf import app_settings
 
 ERROR_ACTIONS = {
@@ -44,7 +45,8 @@ def on_error_emitted(sender: Any, request: Any, code: str, status: int, details:
     dedup = (
         None if code == "internal_error" else f"{action}|{_who(request)}|{request.method}|{request.path}|{_bucket()}"
     )
-    audit.defer(request, action=action, code=code, status=status, details=details, dedup=dedup)
+    workspace = workspaces.workspace_or_none(request) or ""
+    audit.defer(request, action=action, code=code, status=status, workspace_key=workspace, details=details, dedup=dedup)
 
 
 def on_policy_denied(
@@ -73,15 +75,20 @@ def _rate_limit(action: str, code: str, status: int | None) -> Any:
     def receiver(sender: Any, request: Any, rule: str, key: str, counted: str, window_end: int, **kwargs: Any) -> None:
         if action == "ratelimit.exceeded" and code not in app_settings.AUDIT_CODES:
             return
-        details = {"rule": rule, "key": key, "limit": kwargs["limit"], "window_seconds": kwargs["window_seconds"]}
-        # One row per rule, counted value and window: a flood is one event whose occurrences grow.
+        period = int(kwargs["window_seconds"])
+        details = {"rule": rule, "key": key, "limit": kwargs["limit"], "window_seconds": period}
+        # One row per rule, counted value and window: a flood is one event whose occurrences grow. The window is
+        # named by its index (django-ratelimit offsets each value's windows by a hash of it), so a clock read a
+        # second apart still names the same window.
+        index = round((window_end - zlib.crc32(counted.encode()) % period) / period)
         audit.defer(
             request,
             action=action,
             code=code,
             status=status,
+            workspace_key=workspaces.workspace_or_none(request) or "",
             details=details,
-            dedup=f"{action}|{rule}|{key}|{counted}|{window_end}",
+            dedup=f"{action}|{rule}|{key}|{counted}|{index}",
         )
 
     return receiver
@@ -129,8 +136,12 @@ def after_save(sender: type[Model], instance: Model, created: bool, raw: bool = 
     _announce(sender, instance, "created" if created else "changed", before, after)
 
 
+def before_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
+    setattr(instance, _BEFORE, snapshot(instance))  # before Django clears its many-to-many rows
+
+
 def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    _announce(sender, instance, "deleted", snapshot(instance), None)
+    _announce(sender, instance, "deleted", getattr(instance, _BEFORE, None) or snapshot(instance), None)
 
 
 def on_m2m_changed(sender: Any, instance: Model, action: str, **kwargs: Any) -> None:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.module_loading import import_string
 from rest_framework.throttling import BaseThrottle
 
 from causeloop_errors import ratelimits
 from causeloop_errors.clientip import client_ip
-from causeloop_errors.conf import app_settings
 from causeloop_errors.rules import Rule, Target
+from causeloop_errors.workspaces import workspace_or_none
 
 IP_ONLY = frozenset({"ip"})
 PRINCIPALS = frozenset({"principal"})
@@ -29,14 +28,6 @@ def _names(view: Any) -> frozenset[str]:
     return frozenset({named.__name__, f"{named.__module__}.{named.__qualname__}"})
 
 
-def _workspace(request: Any) -> str | None:
-    try:
-        key = import_string(app_settings.WORKSPACE_RESOLVER)(request)
-    except Exception:  # a malformed workspace is answered by the policy check, not here
-        return None
-    return None if key is None else str(key)
-
-
 def _target(request: Any, view: Any, rules: tuple[Rule, ...]) -> Target:
     needs_workspace = any(rule.workspace_key or rule.key == "workspace" for rule in rules)
     return Target(
@@ -45,7 +36,7 @@ def _target(request: Any, view: Any, rules: tuple[Rule, ...]) -> Target:
         view_names=_names(view),
         scope=getattr(view, "throttle_scope", None),
         ip=client_ip(request),
-        workspace=_workspace(request) if needs_workspace else None,
+        workspace=workspace_or_none(request) if needs_workspace else None,
     )
 
 

@@ -90,3 +90,12 @@ def workspace_of(request: Any) -> str | None:
     if not _exists(key):
         raise NotFound(f"Workspace {key} not found", details={"workspace": key})
     return str(key)
+
+
+def workspace_or_none(request: Any) -> str | None:
+    """Return the key the configured resolver gives, or None; never raises (for rules and audit events)."""
+    try:
+        key = import_string(app_settings.WORKSPACE_RESOLVER)(request)
+    except Exception:
+        return None
+    return None if key is None else str(key)[:100]

@@ -361,11 +361,6 @@ def test_details_over_4_kb_are_replaced_by_a_truncated_preview(client: Client) -
     assert len(json.dumps(details, cls=DjangoJSONEncoder, ensure_ascii=False).encode()) <= audit.MAX_DETAILS_BYTES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: audit._capped cuts the preview to 4,032 bytes before it is stored as a JSON string, whose "
-    "escaping of every quote and backslash makes the stored details larger than MAX_DETAILS_BYTES",
-)
 def test_details_full_of_quotes_are_still_stored_within_4_kb(client: Client) -> None:
     client.post("/api/audit/details", {"tags": ["a"] * 3000}, content_type="application/json")
 
@@ -373,11 +368,6 @@ def test_details_full_of_quotes_are_still_stored_within_4_kb(client: Client) -> 
     assert len(json.dumps(details, cls=DjangoJSONEncoder, ensure_ascii=False).encode()) <= audit.MAX_DETAILS_BYTES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: audit._from_request stores request.method uncut in a 10-character column: on PostgreSQL the "
-    "INSERT fails (value too long) and the event is lost, so any client can keep its 401s out of the audit trail",
-)
 def test_a_request_with_an_overlong_method_is_still_recorded_with_the_method_cut_to_its_column(
     client: Client,
 ) -> None:
@@ -388,11 +378,6 @@ def test_a_request_with_an_overlong_method_is_still_recorded_with_the_method_cut
     assert event.method == "BRUTEFORCEX"[: AuditEvent._meta.get_field("method").max_length]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: receivers.on_error_emitted records no workspace_key, so the admin's workspace filter misses "
-    "every forbidden, unauthorized, internal_error and rate-limited answer given inside a workspace",
-)
 def test_a_forbidden_answer_inside_a_workspace_is_recorded_with_that_workspace(client: Client, bob: User) -> None:
     client.get("/api/audit/w/acme/fail/forbidden", **_token())
 
@@ -542,12 +527,6 @@ def test_a_new_rate_limit_window_starts_a_new_event(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: ratelimits.count names the window by int(time.time()) + time_left, a second reading of the "
-    "clock after django-ratelimit's own: a second boundary passing between the two shifts window_end by one and "
-    "starts a second row for the same window",
-)
 def test_a_second_boundary_passing_while_a_request_is_counted_does_not_split_the_windows_event(
     client: Client,
     flood_clock: RateLimitClock,
@@ -746,12 +725,6 @@ def test_a_failing_change_event_write_does_not_undo_the_admin_save(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: audit._write inserts a change event without a savepoint; a database error in that INSERT "
-    "marks the admin's transaction for rollback (Model.save_base's mark_for_rollback_on_error), so the admin "
-    "answers 500 and the policy change is lost although record() caught the error",
-)
 def test_a_database_error_writing_a_change_event_does_not_undo_the_admin_save(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -772,11 +745,6 @@ def test_a_database_error_writing_a_change_event_does_not_undo_the_admin_save(
 # --- ASGI --------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: under ASGI the middleware runs async and calls audit.flush inside the event loop; the write "
-    "raises SynchronousOnlyOperation, record() logs it, and no event of any ASGI request is ever stored",
-)
 def test_an_audited_failure_served_over_asgi_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", False)
 

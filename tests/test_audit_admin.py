@@ -229,12 +229,6 @@ def test_each_event_links_to_exactly_the_events_of_its_trace(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: AuditEventAdmin.same_trace links to ?trace_id=, so the events merged into an earlier row "
-    "(whose last_trace_id is this trace) are missing from the trace's page although search finds them; linking "
-    "to ?q=<trace id> (search covers trace_id and last_trace_id) would show them",
-)
 def test_the_trace_link_also_shows_a_merged_event_whose_latest_occurrence_was_in_that_trace(
     admin_client: Client, rate_limit_rule: Any, ratelimit_clock: RateLimitClock
 ) -> None:

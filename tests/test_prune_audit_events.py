@@ -102,11 +102,6 @@ def test_hours_minutes_and_days_are_understood(events: dict[str, list[AuditEvent
     assert len(_remaining()) == kept
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: --batch-size 0 makes the first batch empty, so the command deletes nothing and still reports "
-    "'Deleted 0' (a negative size crashes with a traceback); argparse should reject sizes below 1",
-)
 def test_a_batch_size_below_one_is_rejected(events: dict[str, list[AuditEvent]]) -> None:
     with pytest.raises(CommandError, match="batch-size"):
         _prune("--older-than", "90d", "--batch-size", "0")

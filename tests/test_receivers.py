@@ -290,11 +290,6 @@ def test_a_change_outside_any_request_has_no_actor_and_no_request_fields() -> No
     assert event.trace_id == "-"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: receivers.after_delete snapshots the policy in post_delete, after Django has deleted its "
-    "break-glass rows, so the deletion's before-value of break_glass_users is always []; snapshot in pre_delete",
-)
 def test_deleting_a_policy_records_who_had_break_glass_before(bob: User) -> None:
     policy = WorkspacePolicy.objects.create(workspace_key="acme", require_sso=True)
     policy.break_glass_users.add(bob)

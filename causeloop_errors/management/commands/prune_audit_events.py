@@ -16,6 +16,13 @@ from causeloop_errors.models import AuditEvent
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
+def positive(value: str) -> int:
+    """Parse a whole number of at least 1."""
+    if not value.isdigit() or int(value) < 1:
+        raise ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
 def duration(value: str) -> timedelta:
     """Parse ``90d``, ``12h`` or ``30m``."""
     match = re.fullmatch(r"([1-9][0-9]*)([dhm])", value)
@@ -29,7 +36,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--older-than", type=duration, required=True)
-        parser.add_argument("--batch-size", type=int, default=1000)
+        parser.add_argument("--batch-size", type=positive, default=1000)
         parser.add_argument("--dry-run", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
