@@ -65,7 +65,9 @@ REST_FRAMEWORK = {
 }
 
 # Both prefixes are API paths, so the app would envelope either; only the /app/ handler has its middleware.
-CAUSELOOP_ERRORS = {"API_PATH_PREFIXES": ["/app/", "/plain/"]}
+# Audit events are off here: these rows compare the envelope with plain DRF, which writes nothing. (The
+# audited-error path of issue 5 is not benchmarked yet.)
+CAUSELOOP_ERRORS = {"API_PATH_PREFIXES": ["/app/", "/plain/"], "AUDIT_CODES": []}
 
 # Records are still created at the usual levels (Django's "Not Found" warnings, the 500's error with its
 # traceback) in both configurations, but every handler discards them: no formatting, no I/O, no admin mail.

@@ -746,9 +746,18 @@ def test_a_database_error_writing_a_change_event_does_not_undo_the_admin_save(
 
 
 def test_an_audited_failure_served_over_asgi_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", False)
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
 
-    status, headers, _ = async_to_sync(asgi_call)("/api/audit/fail/forbidden")
+    monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", False)
+    # As Django's own test clients do: the test's connection must outlive the request (CONN_MAX_AGE = 0 closes it).
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        status, headers, _ = async_to_sync(asgi_call)("/api/audit/fail/forbidden")
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
     assert status == 403
     event = AuditEvent.objects.get()

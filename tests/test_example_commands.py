@@ -61,7 +61,8 @@ def test_seed_demo_creates_the_demo_workspaces_users_and_memberships() -> None:
         "alice": (False, False),
         "bob": (False, False),
     }
-    assert state["memberships"] == [(user, ws) for user in ("alice", "bob") for ws in ("acme", "globex", "initech")]
+    members = [(user, ws) for user in ("alice", "bob") for ws in ("acme", "globex", "initech")]
+    assert state["memberships"] == [("admin", "initech"), *members]  # the staff user reads audit events
     assert all(
         get_user_model().objects.get(username=name).check_password("demo-password")
         for name in ("alice", "bob", "admin")

@@ -49,6 +49,9 @@ class Command(BaseCommand):
         ]
         created_users = [name for name in (*MEMBERS, ADMIN) if self._ensure_user(name)]
         created_memberships = 0
+        admin = get_user_model().objects.get(username=ADMIN)  # staff: reads the audit trail over the API
+        initech = next(workspace for workspace in workspaces if workspace.slug == "initech")
+        created_memberships += Membership.objects.get_or_create(user=admin, workspace=initech)[1]
         for username in MEMBERS:
             user = get_user_model().objects.get(username=username)
             for workspace in workspaces:
@@ -67,7 +70,7 @@ class Command(BaseCommand):
         device, created_device = self._ensure_device(get_user_model().objects.get(username=ENROLLED))
         self.stdout.write(
             f"Workspaces: {', '.join(WORKSPACES)}. Users: {', '.join(MEMBERS)} (members of every workspace) "
-            f"and {ADMIN} (staff superuser), password {PASSWORD!r}.\n"
+            f"and {ADMIN} (staff superuser, member of initech), password {PASSWORD!r}.\n"
             "Policies: acme requires MFA, globex requires SSO, initech is open.\n"
             f"Rate-limit rules: {rules}.\n"
             f"{ENROLLED}'s TOTP key (base32; printed because this is a demo, never print a real one): "
