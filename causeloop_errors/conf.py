@@ -166,7 +166,7 @@ class Settings:
     @property
     def POLICY_CACHE_ALIAS(self) -> str:
         """Django cache shared by every process, holding the policies' version key."""
-        return str(self._get("POLICY_CACHE_ALIAS"))
+        return self._cached("POLICY_CACHE_ALIAS", str)
 
     @property
     def TRUSTED_PROXIES(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

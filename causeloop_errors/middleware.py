@@ -17,12 +17,13 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from causeloop_errors import signals, trace
+from causeloop_errors import audit, signals, trace
 from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception, from_status
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
+from causeloop_errors.throttling import check_view
 
 logger = logging.getLogger("causeloop_errors")
 
@@ -129,8 +130,6 @@ class ErrorEnvelopeMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponseBase | None:
         """Count the rate-limit rules that can be decided before the view authenticates (IP rules)."""
-        from causeloop_errors.throttling import check_view
-
         try:
             check_view(request, view_func)
         except APIError as refusal:
@@ -140,8 +139,6 @@ class ErrorEnvelopeMiddleware:
     @staticmethod
     def _after_view(request: HttpRequest, response: HttpResponseBase) -> None:
         """Announce the envelope sent, then write the audit events queued during the view (after its rollback)."""
-        from causeloop_errors import audit
-
         failure = failure_of(response)
         if failure is not None:
             results = signals.error_emitted.send_robust(
@@ -158,8 +155,6 @@ class ErrorEnvelopeMiddleware:
 
     @staticmethod
     def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:
-        from causeloop_errors import audit
-
         return failure_of(response) is not None or audit.has_pending(request)
 
     def _finish(self, request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
