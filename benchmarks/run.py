@@ -32,7 +32,7 @@ Method
   drift-robust cross-check), and the spread (interquartile range / median) of the samples.
 * Targets: success <= 1.10x, error paths <= 1.25x. Timings are reported, not enforced (machines vary).
 
-Rate limits (same run, after the table above; ``--rate-rounds``, default 10)
+Rate limits (same run, after the audit rows; ``--rate-rounds``, default 10)
 ---------------------------------------------------------------------------
 * The success path through the ``app`` handler (``/app/`` views carry the app's ``RateLimitRuleThrottle``;
   ``/plain/`` views no throttle) in three states, on each cache: ``none``, no rule exists; ``rule``, one
@@ -54,8 +54,21 @@ Rate limits (same run, after the table above; ``--rate-rounds``, default 10)
 * Targets: a rule adds at most 10% on the local-memory cache; on django-redis a rule costs no more than
   DRF's ``AnonRateThrottle`` and at most two round trips.
 
-Exit status: 1 if the app changes the number of SQL queries on some path, makes one on a rate-limit row,
-or a rule costs more than two round trips on django-redis; 2 if a check above fails (the benchmark would
+Audit events (same run, between the two tables; ``--audit-rounds``, default 10)
+------------------------------------------------------------------------------
+* ``GET /app/forbidden``: a view raising the app's ``Forbidden`` (403 ``forbidden``), through the ``app``
+  handler, in two states: ``off``, the settings (``AUDIT_CODES`` is ``[]``, as for the table above); ``on``,
+  the same settings without ``AUDIT_CODES`` (its default includes ``forbidden``), applied with
+  ``override_settings`` around that state's blocks only. With audit on, the middleware records the envelope
+  after the view; identical denials share one ``AuditEvent`` row (first request an INSERT, repeats an UPDATE).
+* Checked once per state: the 403 envelope from the app's handler, and one ``auth.forbidden`` row (on) or
+  none (off). Blocks interleaved as above; reported: the median per-round mean per state and their ratio.
+* Queries: each of 10 requests captured on its own, from an empty table; INSERT and UPDATE statements are
+  counted from the captured SQL. Target: at most one INSERT per audited request, and no query when off.
+
+Exit status: 1 if the app changes the number of SQL queries on some path, makes one on a rate-limit row or
+on the audit ``off`` row, writes more than one INSERT for an audited request, or a rule costs more than two
+round trips on django-redis; 2 if a check above fails (the benchmark would
 not be measuring the app); 0 otherwise. Timings never fail the run.
 
 Run ``make bench`` or ``.venv/bin/python benchmarks/run.py`` from the repository root; ``--help`` lists
@@ -150,14 +163,11 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.core.management import call_command
 
-    from causeloop_errors.models import RateLimitRule
-
-    # The app reads its rate-limit rules from this table (once per process, then when their stamp changes).
-    # The benchmark has no auth app, so it creates this one table rather than running every migration.
-    with connection.schema_editor() as editor:
-        editor.create_model(RateLimitRule)
+    # The app reads its rate-limit rules from the database (once per process, then when their stamp changes)
+    # and writes audit events there; AuditEvent's foreign key to the user model brings in the auth tables.
+    call_command("migrate", run_syncdb=True, verbosity=0)
 
 
 def _cases() -> list[Case]:
@@ -630,6 +640,138 @@ def _verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
+# --------------------------------------------------------------------------- audit events
+
+AUDIT_CASE = Case("forbidden", "GET", b"", 403, ERROR_TARGET)  # the target is not used: no timing target
+AUDIT_STATES = ("on", "off")
+AUDIT_MAX_INSERTS = 1
+
+
+@dataclass(frozen=True)
+class AuditCounts:
+    """SQL statements per request (mean over the sample), and the most INSERTs one request made."""
+
+    queries: float
+    inserts: float
+    updates: float
+    max_inserts: int
+
+
+@contextmanager
+def _audit_state(state: str) -> Iterator[None]:
+    """``off``: the settings (``AUDIT_CODES`` is ``[]``); ``on``: the same without ``AUDIT_CODES`` (the default)."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    if state == "off":
+        yield
+        return
+    app_settings = {name: value for name, value in settings.CAUSELOOP_ERRORS.items() if name != "AUDIT_CODES"}
+    with override_settings(CAUSELOOP_ERRORS=app_settings):
+        yield
+
+
+def _audit_rows() -> list[tuple[str, str, int]]:
+    from causeloop_errors.models import AuditEvent
+
+    return list(AuditEvent.objects.values_list("action", "code", "occurrences"))
+
+
+def _check_audit(handler: Handler) -> None:
+    from causeloop_errors.models import AuditEvent
+
+    for state in AUDIT_STATES:
+        AuditEvent.objects.all().delete()
+        with _audit_state(state):
+            reply = _request(handler, _environ("app", AUDIT_CASE))
+        where = f"audit {state}/{AUDIT_CASE.name}"
+        _expect(reply.status == 403, f"{where}: status {reply.status}: {reply.body[:300]!r}")
+        _expect(reply.from_view_handler, f"{where}: the envelope did not come from the app's exception handler")
+        error = json.loads(reply.body).get("error") or {}
+        _expect(error.get("code") == "forbidden", f"{where}: not a forbidden envelope: {reply.body[:300]!r}")
+        expected = [("auth.forbidden", "forbidden", 1)] if state == "on" else []
+        _expect(_audit_rows() == expected, f"{where}: audit rows {_audit_rows()!r}, expected {expected!r}")
+    AuditEvent.objects.all().delete()
+
+
+def _audit_counts(handler: Handler, state: str) -> AuditCounts:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from causeloop_errors.models import AuditEvent
+
+    AuditEvent.objects.all().delete()  # the first request inserts the row, the others update it
+    statements: list[list[str]] = []
+    with _audit_state(state):
+        for _ in range(QUERY_SAMPLE):
+            with ExitStack() as stack:
+                contexts = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
+                _drive(handler, [_environ("app", AUDIT_CASE)])
+            statements.append([query["sql"].lstrip().upper() for c in contexts for query in c.captured_queries])
+    recorded = sum(occurrences for _, _, occurrences in _audit_rows())
+    _expect(recorded == (QUERY_SAMPLE if state == "on" else 0), f"audit {state}: {recorded} occurrences recorded")
+
+    def per_request(verb: str) -> list[int]:
+        return [sum(sql.startswith(verb) for sql in request) for request in statements]
+
+    inserts = per_request("INSERT")
+    return AuditCounts(
+        sum(map(len, statements)) / QUERY_SAMPLE,
+        sum(inserts) / QUERY_SAMPLE,
+        sum(per_request("UPDATE")) / QUERY_SAMPLE,
+        max(inserts),
+    )
+
+
+def _audit_events(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
+    """Measure and print the audit rows; return a summary line and whether the counted targets hold."""
+    _check_audit(handler)
+    counts = {state: _audit_counts(handler, state) for state in AUDIT_STATES}
+    for state in AUDIT_STATES:
+        with _audit_state(state):
+            _drive(handler, [_environ("app", AUDIT_CASE) for _ in range(args.warmup)])
+    samples: dict[str, list[float]] = {state: [] for state in AUDIT_STATES}
+    for round_index in range(args.audit_rounds):
+        for state in AUDIT_STATES if round_index % 2 == 0 else AUDIT_STATES[::-1]:
+            with _audit_state(state):
+                samples[state].append(_time_block(handler, "app", AUDIT_CASE, args.requests))
+    median = {state: statistics.median(values) for state, values in samples.items()}
+
+    print(
+        f"\naudit events: GET /app/{AUDIT_CASE.name} (403 forbidden) through the app. on: AUDIT_CODES at its "
+        "default (has forbidden), identical denials share one row (first request INSERT, repeats UPDATE); off: "
+        f"AUDIT_CODES [] as above.\n{args.audit_rounds} rounds x {args.requests} requests per state, interleaved. "
+        f"Queries: SQL statements per request (BEGIN, COMMIT, savepoints included) over {QUERY_SAMPLE} requests "
+        "from an empty table.\n"
+    )
+    header = (
+        f"{'state':<8}{'us':>9}{'+us':>8}{'ratio':>8}{'spread':>8}{'queries':>9}{'INSERT':>8}{'UPDATE':>8}"
+        f"{'max INSERT/req':>16}{'result':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    base = median["off"]
+    for state in ("off", "on"):
+        values, count = samples[state], counts[state]
+        q1, _, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else (0.0, 0.0, 0.0)
+        timing = f"{median[state]:>9.1f}" + (
+            f"{median[state] - base:>+8.1f}{median[state] / base:>7.3f}x" if state == "on" else f"{'-':>8}{'-':>8}"
+        )
+        result = count.max_inserts <= AUDIT_MAX_INSERTS if state == "on" else count.queries == 0
+        print(
+            f"{state:<8}{timing}{(q3 - q1) / median[state]:>8.1%}{count.queries:>9g}{count.inserts:>8g}"
+            f"{count.updates:>8g}{count.max_inserts:>16}{_verdict(result):>8}"
+        )
+    on, off = counts["on"], counts["off"]
+    inserts_ok = on.max_inserts <= AUDIT_MAX_INSERTS
+    summary = (
+        f"on {median['on'] / base:.2f}x off ({median['on'] - base:+.1f} us per request); at most {on.max_inserts} "
+        f"INSERT per audited request (<= {AUDIT_MAX_INSERTS} {_verdict(inserts_ok)}); off {off.queries:g} queries "
+        f"({_verdict(off.queries == 0)})"
+    )
+    return summary, inserts_ok and off.queries == 0
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -683,13 +825,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--rate-rounds", type=int, default=10, help="timed rounds of the rate-limit rows (default 10; 0 skips them)"
     )
+    parser.add_argument(
+        "--audit-rounds", type=int, default=10, help="timed rounds of the audit rows (default 10; 0 skips them)"
+    )
     parser.add_argument("--profile", choices=PATHS, help="print a cProfile of this path instead of timing")
     parser.add_argument("--profile-config", choices=CONFIGS, default="app", help="configuration to profile")
     parser.add_argument("--profile-requests", type=int, default=5000, help="requests to profile (default 5000)")
     parser.add_argument("--profile-limit", type=int, default=30, help="rows per profile listing (default 30)")
     args = parser.parse_args(argv)
-    if args.rounds < 1 or args.requests < 1 or args.warmup < 0 or args.rate_rounds < 0:
-        parser.error("--rounds and --requests must be at least 1, --warmup and --rate-rounds at least 0")
+    if args.rounds < 1 or args.requests < 1 or min(args.warmup, args.rate_rounds, args.audit_rounds) < 0:
+        parser.error(
+            "--rounds and --requests must be at least 1, --warmup, --rate-rounds and --audit-rounds at least 0"
+        )
     return args
 
 
@@ -721,6 +868,14 @@ def main(argv: list[str] | None = None) -> int:
     samples = _measure(handlers, cases, args.rounds, args.requests)
     results = [Result(case, samples[case.name], queries[case.name]) for case in cases]
     same_queries = _report(results, args.rounds, args.requests, time.perf_counter() - began)
+    if args.audit_rounds:
+        try:
+            summary, audit_ok = _audit_events(handlers["app"], args)
+        except BenchmarkError as error:
+            print(f"bench: audit setup check failed: {error}", file=sys.stderr)
+            return 2
+        print(f"\nbench audit events: {summary}; {time.perf_counter() - began:.1f} s in all")
+        same_queries &= audit_ok
     if not args.rate_rounds:
         return 0 if same_queries else 1
     try:

@@ -7,7 +7,8 @@ costs the same in both; ``urls`` (``ROOT_URLCONF``) holds both prefixes for anyt
 
 The ``/app/`` views keep the app's throttle (``DEFAULT_THROTTLE_CLASSES``: ``RateLimitRuleThrottle``); the
 ``/plain/`` ones have none. For the rate-limit rows, ``/app/success_anon_<cache alias>`` is the success view
-with DRF's ``AnonRateThrottle`` added, counting on that cache.
+with DRF's ``AnonRateThrottle`` added, counting on that cache. For the audit rows, ``/app/forbidden`` raises
+the app's ``Forbidden`` (a 403 ``forbidden``, an audited code unless ``AUDIT_CODES`` leaves it out).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from causeloop_errors.exceptions import Forbidden
 from causeloop_errors.handler import exception_handler as app_exception_handler
 
 ExceptionHandler = Callable[[Exception, dict[str, Any]], Any]
@@ -95,6 +97,11 @@ class ServerErrorView(APIView):
         raise RuntimeError("boom")
 
 
+class ForbiddenView(APIView):
+    def get(self, request: Request) -> Response:
+        raise Forbidden("You may not read this widget.")
+
+
 VIEWS: dict[str, type[APIView]] = {
     "success": SuccessView,
     "not_found": NotFoundView,
@@ -139,4 +146,5 @@ def routes(config: str) -> list[URLPattern]:
             )
             for alias in settings.CACHES
         ]
+        patterns.append(path("forbidden", _with_handler(ForbiddenView, "App", handler, throttles).as_view()))
     return patterns
