@@ -159,3 +159,23 @@ def demo_read_token(demo_user: Any, demo_workspace: Workspace) -> str:
 def demo_headers(demo_token: str) -> dict[str, str]:
     """Return the headers authenticating as alice in ``acme`` with a ``read_write`` token."""
     return {"Authorization": f"Bearer {demo_token}"}
+
+
+@pytest.fixture
+def client() -> Client:
+    """A test client that answers server errors like a real server instead of re-raising them."""
+    return Client(raise_request_exception=False)
+
+
+@pytest.fixture
+def app_defaults(settings: Any) -> None:
+    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
+    settings.CAUSELOOP_ERRORS = {}
+
+
+@pytest.fixture
+def no_request_in_flight() -> None:
+    """Start without a trace id or request left by a test that drove the middleware directly."""
+    from causeloop_errors import trace
+
+    trace.clear_trace_id()

@@ -12,13 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from causeloop_errors.models import WorkspacePolicy
 from causeloop_errors.policies import Policy, store
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 
 WORKSPACES = {"WORKSPACE_MODEL": "auth.Group", "WORKSPACE_KEY_FIELD": "name"}

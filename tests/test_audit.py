@@ -28,7 +28,11 @@ from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope
 from tests.test_asgi import _call as asgi_call
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.urls("tests.urls"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("app_defaults", "no_request_in_flight"),
+]
 
 AUDIT_TABLE = AuditEvent._meta.db_table
 APP_RECEIVERS = {
@@ -41,26 +45,9 @@ APP_RECEIVERS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
-
-
 @pytest.fixture
 def bob() -> User:
     return User.objects.create_user("bob", password="pw")
-
-
-@pytest.fixture(autouse=True)
-def _no_request_in_flight() -> None:
-    """Start outside any request, whatever a previous test drove by hand (trace id and request are ContextVars)."""
-    trace.clear_trace_id()
 
 
 @pytest.fixture

@@ -12,23 +12,16 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from causeloop_errors import trace
 from causeloop_errors.models import AuditEvent
 from tests.conftest import RateLimitClock
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.urls("tests.urls"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("app_defaults", "no_request_in_flight"),
+]
 
 CHANGELIST = "/admin/causeloop_errors/auditevent/"
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture(autouse=True)
-def _no_request_in_flight() -> None:
-    trace.clear_trace_id()
 
 
 @pytest.fixture

@@ -12,17 +12,11 @@ from causeloop_errors.clientip import client_ip
 from causeloop_errors.models import RateLimitRule
 from tests.conftest import RateLimitClock
 
-pytestmark = [pytest.mark.urls("tests.urls")]
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]
 
 PROXIES = {"TRUSTED_PROXIES": ["10.0.0.0/8", "fd00::/8"]}
 COUNTED = "/api/rl/counted"
 Make = Callable[..., RateLimitRule]
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults (no trusted proxy), not the example project's settings."""
-    settings.CAUSELOOP_ERRORS = {}
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 
-from causeloop_errors import trace
 from causeloop_errors.models import AuditEvent, WorkspacePolicy
 from causeloop_errors.policies import store
 from example_project.demo import sso, tokens
@@ -19,14 +18,9 @@ from example_project.demo.audit_views import MALFORMED_TRACE_ID, STAFF_ONLY
 from example_project.demo.models import Membership, Workspace
 from tests.contract import assert_envelope
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_request_in_flight")]
 
 AUDIT_EVENTS = "/api/audit-events"
-
-
-@pytest.fixture(autouse=True)
-def _no_request_in_flight() -> None:
-    trace.clear_trace_id()
 
 
 @pytest.fixture

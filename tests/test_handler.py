@@ -14,11 +14,6 @@ from tests.contract import assert_envelope
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
 
 
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
-
-
 def test_raised_not_found_keeps_message_and_details_as_in_the_contract(client: Client) -> None:
     error = assert_envelope(client.get("/api/raise/api_not_found"), 404, "not_found", {"id": "iss_01abc123"})
     assert error["message"] == "Issue iss_01abc123 not found"

@@ -16,11 +16,6 @@ EXPLODING = [MIDDLEWARE_PATH, "tests.core_middleware.ExplodingMiddleware", *sett
 
 
 @pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
-
-
-@pytest.fixture
 def no_atomic_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     """Django refuses ATOMIC_REQUESTS around async views; the example project turns it on."""
     from django.db import connection

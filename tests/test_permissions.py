@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -16,21 +14,10 @@ from causeloop_errors.models import WorkspacePolicy
 from causeloop_errors.policies import store
 from tests.contract import assert_envelope
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 
 PROTECTED = "/api/policy/protected"
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

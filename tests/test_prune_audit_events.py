@@ -11,15 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from causeloop_errors import trace
 from causeloop_errors.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _no_request_in_flight() -> None:
-    trace.clear_trace_id()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_request_in_flight")]
 
 
 def _event(action: str, *, created_days_ago: float, seen_days_ago: float | None = None) -> AuditEvent:

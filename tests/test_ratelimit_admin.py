@@ -11,17 +11,11 @@ from django.test import Client
 from causeloop_errors.models import RateLimitRule
 from tests.conftest import RateLimitClock
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 CHANGELIST = "/admin/causeloop_errors/ratelimitrule/"
 RATE_MESSAGE = "Enter a rate like 10/m, 5/s, 1000/h or 100/5m."
 COUNTED = "/api/rl/counted"
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
 
 
 @pytest.fixture(autouse=True)

@@ -20,23 +20,12 @@ from causeloop_errors.trace import TraceIdFilter
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 IP = "127.0.0.1"  # the test client's REMOTE_ADDR
 COUNTED = "/api/rl/counted"
 PACING = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
 Make = Callable[..., RateLimitRule]
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

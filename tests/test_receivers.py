@@ -12,13 +12,17 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 from django.test import Client
 
-from causeloop_errors import receivers, signals, trace
+from causeloop_errors import receivers, signals
 from causeloop_errors.middleware import ErrorEnvelopeMiddleware
 from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
 from causeloop_errors.policies import store
 from tests.conftest import RateLimitClock
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [
+    pytest.mark.urls("tests.urls"),
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("app_defaults", "no_request_in_flight"),
+]
 
 APP_RECEIVERS = {
     "error_emitted": (signals.error_emitted, receivers.on_error_emitted),
@@ -55,22 +59,6 @@ DOCUMENTED_KWARGS = {
     },
     "config_changed": {"instance", "operation", "changes"},
 }
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture(autouse=True)
-def _no_request_in_flight() -> None:
-    trace.clear_trace_id()
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

@@ -21,23 +21,12 @@ from causeloop_errors.models import RateLimitRule
 from causeloop_errors.rules import Rule, RuleStore, Target, select, stamp, store
 from tests.conftest import RateLimitClock
 
-pytestmark = [pytest.mark.urls("tests.urls")]
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 IP = "127.0.0.1"
 COUNTED = "/api/rl/counted"
 Make = Callable[..., RateLimitRule]
-
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

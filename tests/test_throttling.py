@@ -16,7 +16,7 @@ from tests import ratelimit_views
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope
 
-pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 IP = "127.0.0.1"
 COUNTED = "/api/rl/counted"
@@ -24,20 +24,9 @@ Make = Callable[..., RateLimitRule]
 
 
 @pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
-
-
-@pytest.fixture(autouse=True)
 def clock(ratelimit_clock: RateLimitClock) -> RateLimitClock:
     ratelimit_clock.seconds_left(IP, 60, 30)
     return ratelimit_clock
-
-
-@pytest.fixture
-def client() -> Client:
-    return Client(raise_request_exception=False)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -14,11 +13,7 @@ from causeloop_errors.exceptions import NotFound, ValidationError
 
 WORKSPACES = {"WORKSPACE_MODEL": "auth.Group", "WORKSPACE_KEY_FIELD": "name"}
 
-
-@pytest.fixture(autouse=True)
-def _app_defaults(settings: Any) -> None:
-    """Run on the app's own defaults, not the example project's WORKSPACE_MODEL and members."""
-    settings.CAUSELOOP_ERRORS = {}
+pytestmark = [pytest.mark.usefixtures("app_defaults")]
 
 
 def _request(
