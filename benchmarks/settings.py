@@ -7,6 +7,7 @@ that have no throttle (see ``views.py``). ``run.py`` migrates the database (the 
 because ``AuditEvent`` has a foreign key to the user model; no authentication is configured).
 """
 
+import hashlib
 import os
 
 REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -51,6 +52,11 @@ CACHES = {
     },
 }
 RATELIMIT_USE_CACHE = "default"
+# Stated as the README recommends: django-ratelimit reads these on every count, and a missing setting is an
+# AttributeError caught per read; a dotted-path hash algorithm would be imported per read.
+RATELIMIT_ENABLE = True
+RATELIMIT_CACHE_PREFIX = "rl:"
+RATELIMIT_HASH_ALGORITHM = hashlib.sha256
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -8,6 +8,7 @@ skipped; the first untrusted address from the right is the client.
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from typing import Any
 
 from causeloop_errors.conf import app_settings
@@ -26,12 +27,24 @@ def _trusted(address: Address) -> bool:
     return any(address in network for network in app_settings.TRUSTED_PROXIES)
 
 
+@lru_cache(maxsize=4096)
+def _peer(remote_addr: str, proxies: tuple[Any, ...]) -> tuple[str | None, bool]:
+    """Return ``REMOTE_ADDR`` normalised (None when unusable) and whether it is a trusted proxy.
+
+    Cached per address and proxy list: parsing an address costs more than counting a rate-limit rule.
+    """
+    peer = _address(remote_addr)
+    if peer is None:
+        return None, False
+    return str(peer), any(peer in network for network in proxies)
+
+
 def client_ip(request: Any) -> str | None:
     """Return the client's address as a string, or None when the peer's address is unusable."""
-    peer = _address(request.META.get("REMOTE_ADDR") or "")
-    if peer is None or not _trusted(peer):
-        return None if peer is None else str(peer)
-    client = peer
+    peer_text, trusted = _peer(request.META.get("REMOTE_ADDR") or "", app_settings.TRUSTED_PROXIES)
+    if peer_text is None or not trusted:
+        return peer_text
+    client = ipaddress.ip_address(peer_text)
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         address = _address(hop)
         if address is None:  # garbage: keep the last address a trusted proxy vouched for

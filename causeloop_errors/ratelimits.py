@@ -43,7 +43,7 @@ class CacheFault(Exception):
     """The cache could not count a request."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per rule and request: not frozen, so building it is a plain __init__
 class Usage:
     """Where one request leaves one rule: its count, what remains, and seconds until the window resets."""
 
@@ -89,8 +89,14 @@ def _counted_ip(ip: str) -> str:
 def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
     """Count one request against ``rule``; raise ``CacheFault`` when the cache fails."""
     try:
+        # The rate goes as django-ratelimit's own parsed (limit, seconds) pair: its cache key is the same as for
+        # the string, without parsing the string twice per request.
         usage = get_usage(
-            request, group=GROUP_PREFIX + rule.name, key=lambda group, req: value, rate=rule.rate, increment=True
+            request,
+            group=GROUP_PREFIX + rule.name,
+            key=lambda group, req: value,
+            rate=(rule.limit, rule.window),
+            increment=True,
         )
     except Exception as exc:
         raise CacheFault(str(exc)) from exc

@@ -8,6 +8,8 @@ views it counts every rule (their user is the session's). ``RateLimitRuleThrottl
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from rest_framework.throttling import BaseThrottle
@@ -24,16 +26,22 @@ EVERY_KEY = IP_ONLY | PRINCIPALS
 
 def _names(view: Any) -> frozenset[str]:
     """Return a view's class or function name and dotted path (a callable instance is named by its class)."""
-    named = view if hasattr(view, "__qualname__") else type(view)
+    named: Callable[..., Any] = view if hasattr(view, "__qualname__") else type(view)
+    return _names_of(named)
+
+
+@lru_cache(maxsize=1024)
+def _names_of(named: Callable[..., Any]) -> frozenset[str]:
     return frozenset({named.__name__, f"{named.__module__}.{named.__qualname__}"})
 
 
 def _target(request: Any, view: Any, rules: tuple[Rule, ...]) -> Target:
     needs_workspace = any(rule.workspace_key or rule.key == "workspace" for rule in rules)
+    needs_names = any(rule.view_names or rule.scopes for rule in rules)
     return Target(
         method=request.method,
         path=request.path_info,
-        view_names=_names(view),
+        view_names=_names(view) if needs_names else frozenset(),
         scope=getattr(view, "throttle_scope", None),
         ip=client_ip(request),
         workspace=workspace_or_none(request) if needs_workspace else None,

@@ -1,5 +1,6 @@
 """Settings of the example API: SQLite and the local-memory cache unless DATABASE_URL / REDIS_URL say otherwise."""
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -79,7 +80,7 @@ RATELIMIT_USE_CACHE = "default"
 RATELIMIT_ENABLE = True
 RATELIMIT_FAIL_OPEN = False  # the per-rule fault modes of causeloop_errors decide
 RATELIMIT_CACHE_PREFIX = "rl:"
-RATELIMIT_HASH_ALGORITHM = "hashlib.sha256"
+RATELIMIT_HASH_ALGORITHM = hashlib.sha256  # the function, not its dotted path: a path is imported per count
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
