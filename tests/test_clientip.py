@@ -149,3 +149,17 @@ def test_client_networks_are_matched_against_the_forwarded_client(
     client = Client(raise_request_exception=False, REMOTE_ADDR="10.0.0.1")
     assert client.get(COUNTED, HTTP_X_FORWARDED_FOR="203.0.113.9")["X-RateLimit-Limit"] == "7"
     assert "X-RateLimit-Limit" not in client.get(COUNTED, HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7")
+
+
+def test_a_change_of_trusted_proxies_applies_to_an_address_already_seen(settings: Any) -> None:
+    """The peer address is parsed once and cached; the cache must not outlive a change of ``TRUSTED_PROXIES``."""
+    assert _ip("10.1.2.3", "198.51.100.7") == "10.1.2.3"  # not trusted yet: the header is ignored
+
+    settings.CAUSELOOP_ERRORS = PROXIES
+
+    assert _ip("10.1.2.3", "198.51.100.7") == "198.51.100.7"
+
+
+def test_an_unusable_peer_address_is_none_every_time() -> None:
+    assert _ip("not-an-address") is None
+    assert _ip("not-an-address") is None
