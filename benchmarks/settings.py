@@ -2,8 +2,8 @@
 
 ``MIDDLEWARE``, ``REST_FRAMEWORK["EXCEPTION_HANDLER"]`` and ``DEFAULT_THROTTLE_CLASSES`` are the host
 wiring the app asks for; the plain-DRF configuration is built from the same settings with the app's
-middleware left out (see ``run.py``) and views whose ``get_exception_handler`` returns DRF's default and
-that have no throttle (see ``views.py``). ``run.py`` migrates the database (the auth apps are installed only
+middleware left out (see ``harness.py``) and views whose ``get_exception_handler`` returns DRF's default and
+that have no throttle (see ``views.py``). ``harness.py`` migrates the database (the auth apps are installed only
 because ``AuditEvent`` has a foreign key to the user model; no authentication is configured).
 """
 
@@ -75,7 +75,7 @@ REST_FRAMEWORK = {
 
 # Both prefixes are API paths, so the app would envelope either; only the /app/ handler has its middleware.
 # Audit events are off here: these rows compare the envelope with plain DRF, which writes nothing. The audit rows
-# of ``run.py`` turn them on (the default AUDIT_CODES) with ``override_settings`` around their own blocks only.
+# of ``audit_rows.py`` turn them on (the default AUDIT_CODES) with ``override_settings`` around their own blocks only.
 CAUSELOOP_ERRORS = {"API_PATH_PREFIXES": ["/app/", "/plain/"], "AUDIT_CODES": []}
 
 # Records are still created at the usual levels (Django's "Not Found" warnings, the 500's error with its
