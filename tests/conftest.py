@@ -120,9 +120,9 @@ def demo_totp_code() -> Callable[..., str]:
 
 
 @pytest.fixture
-def api_client() -> Client:
+def api_client(error_client: Client) -> Client:
     """Return a test client that answers unexpected exceptions with the 500 envelope instead of raising."""
-    return Client(raise_request_exception=False)
+    return error_client
 
 
 @pytest.fixture
@@ -162,9 +162,9 @@ def demo_headers(demo_token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def client() -> Client:
-    """A test client that answers server errors like a real server instead of re-raising them."""
-    return Client(raise_request_exception=False)
+def client(error_client: Client) -> Client:
+    """A test client that answers server errors like a real server instead of re-raising them (the plugin's)."""
+    return error_client
 
 
 @pytest.fixture
