@@ -41,6 +41,11 @@ DEFAULTS: dict[str, Any] = {
         "internal_error",
     ),
     "AUDIT_DEDUP_SECONDS": 60,
+    "STYLE": "causeloop",
+    "NEGOTIATE_PROBLEM_DETAILS": False,
+    "PROBLEM_TYPE_BASE_URL": None,
+    "ALLOW_DEBUG_HEADER": False,
+    "OPENAPI_RATE_LIMIT_ALL_OPERATIONS": True,
 }
 
 
@@ -188,6 +193,31 @@ class Settings:
         """Identical denials within this many seconds share one event (its ``occurrences`` grow)."""
         value = self._get("AUDIT_DEDUP_SECONDS")
         return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 60
+
+    @property
+    def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool:
+        """Document 429, 503 and the pacing headers on every operation (admin rules can cover any path)."""
+        return self._get("OPENAPI_RATE_LIMIT_ALL_OPERATIONS") is not False
+
+    @property
+    def STYLE(self) -> str:
+        """The envelope style: a short name (``causeloop``, ``problem``, ...) or the dotted path of a ``Style``."""
+        return self._cached("STYLE", lambda value: value if isinstance(value, str) and value else DEFAULTS["STYLE"])
+
+    @property
+    def NEGOTIATE_PROBLEM_DETAILS(self) -> bool:
+        """Answer ``application/problem+json`` to requests that prefer it, whatever the style."""
+        return self._cached("NEGOTIATE_PROBLEM_DETAILS", lambda value: value is True)
+
+    @property
+    def PROBLEM_TYPE_BASE_URL(self) -> str | None:
+        """Base of the problem ``type`` URIs (the code is appended); None: ``about:blank``."""
+        return self._cached("PROBLEM_TYPE_BASE_URL", lambda value: value if isinstance(value, str) and value else None)
+
+    @property
+    def ALLOW_DEBUG_HEADER(self) -> bool:
+        """Honour ``X-Debug: true`` from staff users while ``DEBUG`` is on (styles with a debug member)."""
+        return self._get("ALLOW_DEBUG_HEADER") is True
 
 
 app_settings = Settings()

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_ratelimit",
     "rest_framework",
+    "drf_spectacular",
     "causeloop_errors",
     "example_project.demo",
 ]
@@ -106,6 +107,16 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
+    # OpenAPI: every operation documents the errors it can answer (served at /api/schema, /api/docs, /api/redoc)
+    "DEFAULT_SCHEMA_CLASS": "causeloop_errors.openapi.ErrorAutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Causeloop demo API",
+    "DESCRIPTION": "Every failure is the Causeloop error envelope; each operation lists the error statuses it can "
+    "answer, the codes of each status and their details.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint does not document itself
 }
 
 CAUSELOOP_ERRORS: dict[str, object] = {

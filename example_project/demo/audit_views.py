@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -22,6 +23,7 @@ from rest_framework.response import Response
 from causeloop_errors import trace
 from causeloop_errors.exceptions import Forbidden
 from causeloop_errors.models import AuditEvent
+from example_project.demo import openapi
 from example_project.demo.views import TokenAPIView
 
 STAFF_ONLY = "Only staff may read audit events."
@@ -66,7 +68,9 @@ class AuditEventListView(TokenAPIView):
     """``GET /api/audit-events?trace_id=...``: the events whose first or latest occurrence had that trace id."""
 
     permission_classes = [*TokenAPIView.permission_classes, IsStaff]
+    error_codes = ("validation_error",)  # a missing or malformed trace_id
 
+    @extend_schema(parameters=[AuditEventQuerySerializer], responses=openapi.AuditEventListSerializer)
     def get(self, request: Request) -> Response:
         query = AuditEventQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

@@ -13,12 +13,14 @@ from django.db import transaction
 from django.utils.decorators import method_decorator
 from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from causeloop_errors.exceptions import Conflict, NotFound, ValidationError
 from causeloop_errors.permissions import policy_exempt
+from example_project.demo import openapi
 from example_project.demo.models import ApiToken
 from example_project.demo.serializers import TotpConfirmSerializer
 from example_project.demo.views import NO_STORE, TokenAPIView
@@ -39,6 +41,9 @@ def _refuse_if_enrolled(user: object) -> None:
 class TotpEnrollmentView(TokenAPIView):
     """``POST /api/me/mfa/totp``: a fresh unconfirmed TOTP device; its key is shown this once."""
 
+    error_codes = ("conflict",)
+
+    @extend_schema(request=None, responses={201: openapi.TotpEnrollmentSerializer})
     def post(self, request: Request) -> Response:
         user = request.user
         _refuse_if_enrolled(user)
@@ -53,6 +58,9 @@ class TotpEnrollmentView(TokenAPIView):
 class TotpConfirmView(TokenAPIView):
     """``POST /api/me/mfa/totp/confirm`` ``{"code"}``: confirm the pending device; the calling token gains ``otp``."""
 
+    error_codes = ("conflict", "not_found")
+
+    @extend_schema(request=TotpConfirmSerializer, responses=openapi.TotpConfirmedSerializer)
     def post(self, request: Request) -> Response:
         serializer = TotpConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -9,6 +9,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.decorators import method_decorator
 from django_otp import match_token
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -17,7 +18,7 @@ from rest_framework.views import APIView
 
 from causeloop_errors.exceptions import Conflict, InvalidGrant, NotFound, Unauthorized
 from causeloop_errors.permissions import EnforceWorkspacePolicy
-from example_project.demo import sso, tokens
+from example_project.demo import openapi, sso, tokens
 from example_project.demo.models import ApiToken, Connector, Issue, ServiceAccount, Workspace
 from example_project.demo.permissions import TokenScopePermission, TokenWorkspacePermission
 from example_project.demo.serializers import (
@@ -63,6 +64,9 @@ class PasswordTokenView(PublicAPIView):
     With a non-empty ``otp`` that one of the user's confirmed django-otp devices accepts, amr ``pwd otp``.
     """
 
+    error_codes = ("unauthorized",)
+
+    @extend_schema(request=PasswordGrantSerializer, responses=openapi.TokenGrantSerializer)
     def post(self, request: Request) -> Response:
         serializer = PasswordGrantSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -80,6 +84,9 @@ class PasswordTokenView(PublicAPIView):
 class TokenExchangeView(PublicAPIView):
     """``POST /auth/exchange``: trade a demo IdP subject token for an access token (amr ``sso``)."""
 
+    error_codes = ("invalid_grant",)
+
+    @extend_schema(request=TokenExchangeSerializer, responses=openapi.ExchangedTokenGrantSerializer)
     def post(self, request: Request) -> Response:
         serializer = TokenExchangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -97,6 +104,7 @@ class MeView(TokenAPIView):
 
     policy_exempt = True
 
+    @extend_schema(responses=openapi.MeSerializer)
     def get(self, request: Request) -> Response:
         token = _token(request)
         return Response(
@@ -113,10 +121,12 @@ class MeView(TokenAPIView):
 class IssueListView(TokenAPIView):
     """``GET /api/issues`` lists the token's workspace's issues; ``POST`` files one."""
 
+    @extend_schema(operation_id="api_issues_list", responses=openapi.IssueListSerializer)
     def get(self, request: Request) -> Response:
         issues = Issue.objects.in_workspace(_token(request).workspace)
         return Response({"results": IssueSerializer(issues, many=True).data})
 
+    @extend_schema(request=IssueSerializer, responses={201: IssueSerializer})
     def post(self, request: Request) -> Response:
         serializer = IssueSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -127,6 +137,7 @@ class IssueListView(TokenAPIView):
 class IssueDetailView(TokenAPIView):
     """``GET /api/issues/<id>``: one issue of the token's workspace."""
 
+    @extend_schema(responses=IssueSerializer)
     def get(self, request: Request, issue_id: str) -> Response:
         issue = Issue.objects.find(_token(request).workspace, issue_id)
         if issue is None:
@@ -151,6 +162,9 @@ def _conflict_on_duplicate(message: str) -> Iterator[None]:
 class ServiceAccountListView(TokenAPIView):
     """``POST /api/service-accounts``: a named service account, unique in the workspace."""
 
+    error_codes = ("conflict",)
+
+    @extend_schema(request=ServiceAccountSerializer, responses={201: ServiceAccountSerializer})
     def post(self, request: Request) -> Response:
         serializer = ServiceAccountSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -162,6 +176,9 @@ class ServiceAccountListView(TokenAPIView):
 class ConnectorListView(TokenAPIView):
     """``POST /api/connectors``: a connector whose ``api_key`` is accepted but never stored or echoed."""
 
+    error_codes = ("conflict",)
+
+    @extend_schema(request=ConnectorSerializer, responses={201: openapi.ConnectorOutSerializer})
     def post(self, request: Request) -> Response:
         serializer = ConnectorSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -180,5 +197,6 @@ class ConnectorListView(TokenAPIView):
 class FailView(PublicAPIView):
     """``GET /api/demo/fail``: an unexpected error whose message must never reach the client."""
 
+    @extend_schema(responses={500: None})  # it never succeeds; ErrorAutoSchema documents the envelope
     def get(self, request: Request) -> Response:
         raise RuntimeError("database password is hunter2")

@@ -1,0 +1,124 @@
+"""``ErrorAutoSchema``: drf-spectacular's ``AutoSchema`` with every error an operation can answer documented."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from drf_spectacular.drainage import warn
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
+
+from causeloop_errors import catalog
+from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.openapi import schemas, statuses
+from causeloop_errors.openapi.statuses import CODES_ATTRIBUTE, STATUSES_ATTRIBUTE, Operation
+
+ENVELOPE = "ErrorEnvelope"
+MEDIA_TYPE = "application/json"  # error bodies are JSON whatever the Accept header asks for
+_PAGE_PARAMETERS = ("page_query_param", "cursor_query_param")  # paginators that answer 404 to a bad page
+
+
+def codes_for(status: int) -> list[ErrorCode]:
+    """Return the registered codes of ``status``; with none, the generic code the app degrades to."""
+    return [entry for entry in catalog.all_codes() if entry.status == status] or [catalog.generic_for_status(status)]
+
+
+class ErrorAutoSchema(AutoSchema):
+    """Add the error envelope to every operation: one response per error status, its codes and headers.
+
+    The statuses follow from the view (see ``causeloop_errors.openapi.statuses``); a view overrides them
+    with ``error_statuses`` (replace) and ``error_codes`` (add the statuses of these codes), each a
+    collection or a mapping by HTTP method or viewset action. An error status declared with no body
+    in ``extend_schema(responses=...)`` is documented with the envelope too.
+    """
+
+    def get_operation(
+        self, path: str, path_regex: str, path_prefix: str, method: str, registry: ComponentRegistry
+    ) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None:
+            self._envelope(None, catalog.all_codes())  # the shape every error has, for clients
+            self._add_errors(operation)
+        return operation
+
+    def _shape(self, operation: dict[str, Any]) -> Operation:
+        parameters = [item for item in operation.get("parameters", []) if isinstance(item, dict)]
+        paginator = getattr(self.view, "paginator", None)
+        pages = {getattr(paginator, name, None) for name in _PAGE_PARAMETERS} - {None}
+        return Operation(
+            method=self.method,
+            action=getattr(self.view, "action", None),
+            has_body="requestBody" in operation,
+            has_path_parameters=any(item.get("in") == "path" for item in parameters),
+            paginated=any(item.get("in") == "query" and item.get("name") in pages for item in parameters),
+        )
+
+    def error_statuses(self, operation: dict[str, Any]) -> set[int]:
+        """Return the operation's error statuses: inferred or overridden, plus those of its declared codes."""
+        shape = self._shape(operation)
+        replaced = statuses.declared(self.view, STATUSES_ATTRIBUTE, shape)
+        found = set(statuses.inferred(self.view, shape) if replaced is None else replaced)
+        for code in statuses.declared(self.view, CODES_ATTRIBUTE, shape) or ():
+            entry = catalog.get(code)
+            if entry is None:
+                warn(f"{CODES_ATTRIBUTE} names {code!r}, which is not a registered error code")
+            else:
+                found.add(entry.status)
+        for status in list(found):
+            if not isinstance(status, int) or not 400 <= status <= 599:
+                warn(f"{STATUSES_ATTRIBUTE} names {status!r}, which is not an error status (400-599)")
+                found.discard(status)
+        bodiless = {
+            int(key) for key, response in operation["responses"].items() if key.isdigit() and "content" not in response
+        }
+        return found | {status for status in bodiless if 400 <= status <= 599} | statuses.ALWAYS
+
+    def _add_errors(self, operation: dict[str, Any]) -> None:
+        responses: dict[str, Any] = operation["responses"]
+        for status in sorted(self.error_statuses(operation)):
+            own = responses.get(str(status), {})
+            if "content" not in own:  # a body the view documents itself is kept
+                responses[str(status)] = self._error_response(status, own.get("description"))
+        operation["responses"] = responses = dict(sorted(responses.items()))
+        common = ["X-Request-Id"]
+        if statuses.rules_may_cover(self.view):
+            common += [name for name in schemas.PACING if name in schemas.headers()]
+        if statuses.enforces_policy(self.view):
+            common.append("MFA-Enforced-From")
+        for response in responses.values():
+            if "$ref" in response:
+                continue  # a response component of the host's: its headers are its own
+            headers = response.setdefault("headers", {})
+            for name in common:
+                headers.setdefault(name, self._header(name))
+
+    def _error_response(self, status: int, description: str | None) -> dict[str, Any]:
+        codes = codes_for(status)
+        headers: dict[str, Any] = {}
+        if status == 401:
+            headers["WWW-Authenticate"] = self._header("WWW-Authenticate")
+        if status in (429, 503):
+            headers["Retry-After"] = schemas.retry_after_header(required=status == 429)
+        return {
+            "description": schemas.describe(status, codes, summary=description),
+            "headers": headers,
+            "content": {MEDIA_TYPE: {"schema": self._envelope(status, codes)}},
+        }
+
+    def _envelope(self, status: int | None, codes: Sequence[ErrorCode]) -> dict[str, str]:
+        """Return the reference to the envelope component of ``status`` (all codes: None), registering it once."""
+        name = ENVELOPE if status is None else f"{ENVELOPE}{status}"
+        component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name)
+        if component not in self.registry:
+            component.schema = schemas.body_schema(codes)
+            self.registry.register(component)
+        return component.ref
+
+    def _header(self, name: str) -> dict[str, str]:
+        """Return the reference to the header component ``name``, registering it once."""
+        component = ResolvedComponent(name=name, type=ResolvedComponent.HEADER, object=name)
+        if component not in self.registry:
+            component.schema = schemas.headers()[name]
+            self.registry.register(component)
+        return component.ref
