@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+STYLE ?= causeloop
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/causeloop
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
@@ -20,10 +21,10 @@ demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	@echo ""
-	@echo "Serving the example API on http://127.0.0.1:$(PORT)/  (README: 'Walkthrough' lists what to try)"
+	@echo "Serving the example API on http://127.0.0.1:$(PORT)/ in the $(STYLE) style  (README: 'Walkthrough' lists what to try)"
 	@echo "  curl -i http://127.0.0.1:$(PORT)/api/nope"
 	@echo "  curl -i -X POST http://127.0.0.1:$(PORT)/auth/token -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"demo-password\",\"workspace\":\"initech\"}'"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	CAUSELOOP_STYLE=$(STYLE) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

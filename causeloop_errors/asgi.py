@@ -20,6 +20,7 @@ from causeloop_errors import trace
 from causeloop_errors.conversion import from_exception
 from causeloop_errors.middleware import expose_headers, is_api_path_info
 from causeloop_errors.responses import render
+from causeloop_errors.styles import configured_style
 
 
 class ASGIHandler(DjangoASGIHandler):
@@ -33,10 +34,11 @@ class ASGIHandler(DjangoASGIHandler):
         path_info = str(scope.get("path", ""))[len(str(scope.get("root_path", ""))) :]
         if refusal is None or not is_api_path_info(path_info):
             return created
-        trace.set_trace_id(trace.new_trace_id())
+        style = configured_style()
+        trace.set_trace_id(style.new_trace_id())
         cause = RequestDataTooBig() if refusal.status_code == 413 else BadRequest()
         envelope = render(from_exception(cause))
-        expose_headers(envelope)
+        expose_headers(envelope, (style.request_id_header, "Retry-After"))
         return None, envelope
 
 

@@ -2,7 +2,8 @@
 
 Everything the app renders comes from here. The built-in codes are the Causeloop
 contract's table plus the statuses it is silent on; hosts add theirs through the
-``CODES`` setting. The first code registered for a status is that status's generic
+``CODES`` setting, and the configured envelope style adds its contract's own
+(``Style.codes``). The first code registered for a status is that status's generic
 code, which an unknown code degrades to.
 """
 
@@ -137,6 +138,10 @@ def _registry() -> dict[str, ErrorCode]:
             entry = _host_code(raw)
         except (KeyError, TypeError, ValueError):
             continue  # reported by check causeloop_errors.E005
+        codes.setdefault(entry.code, entry)
+    from causeloop_errors.styles import configured_style  # at call time: styles build on this module
+
+    for entry in configured_style().codes:  # codes of the style's contract, e.g. capi's 402
         codes.setdefault(entry.code, entry)
     return codes
 

@@ -13,7 +13,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.urls import get_resolver
 from django.utils.module_loading import import_string
 
-from causeloop_errors import catalog
+from causeloop_errors import catalog, styles
 from causeloop_errors.conf import DEFAULTS
 
 HANDLER = "causeloop_errors.handler.exception_handler"
@@ -111,7 +111,7 @@ def _bad_values(raw: Mapping[str, Any]) -> list[str]:
     prefixes = raw.get("API_PATH_PREFIXES", DEFAULTS["API_PATH_PREFIXES"])
     if not isinstance(prefixes, (list, tuple)) or not all(isinstance(p, str) and p.startswith("/") for p in prefixes):
         problems.append("API_PATH_PREFIXES must be a list of paths starting with '/'.")
-    for name in ("TRUST_REQUEST_ID_HEADER", "INCLUDE_FIELD_ERRORS"):
+    for name in ("TRUST_REQUEST_ID_HEADER", "INCLUDE_FIELD_ERRORS", "NEGOTIATE_PROBLEM_DETAILS", "ALLOW_DEBUG_HEADER"):
         if not isinstance(raw.get(name, False), bool):
             problems.append(f"{name} must be True or False.")
     retry = raw.get("DEFAULT_RETRY_AFTER", 60)
@@ -120,6 +120,10 @@ def _bad_values(raw: Mapping[str, Any]) -> list[str]:
     if not isinstance(raw.get("WWW_AUTHENTICATE", ""), str) or not raw.get("WWW_AUTHENTICATE", "x"):
         problems.append("WWW_AUTHENTICATE must be a non-empty string.")
     problems.extend(_bad_codes(raw.get("CODES", ())))
+    if "STYLE" in raw and (style := styles.style_error(raw["STYLE"])) is not None:
+        problems.append(style)
+    if not isinstance(raw.get("PROBLEM_TYPE_BASE_URL") or "", str):
+        problems.append("PROBLEM_TYPE_BASE_URL must be a URL (string) or None.")
     problems.extend(_bad_policy_values(raw))
     return problems
 

@@ -138,6 +138,16 @@ def _add_status_headers(failure: Failure, given: Mapping[str, str], wait: float 
     return failure
 
 
+def _resource(exc: Exception, request: Any, status: int) -> str | None:
+    """Return what the failure is about: the exception's ``resource``, else a 404's DRF view ``queryset`` model."""
+    named = getattr(exc, "resource", None)
+    if named or status != 404:
+        return str(named) if named else None
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    model = getattr(getattr(view, "queryset", None), "model", None)
+    return model._meta.model_name if model is not None else None  # styles show it only when they map it
+
+
 def from_exception(exc: Exception, request: Any = None) -> Failure:
     """Return the ``Failure`` for ``exc``; anything unknown is an unexpected ``internal_error``."""
     if isinstance(exc, APIError):
@@ -146,6 +156,7 @@ def from_exception(exc: Exception, request: Any = None) -> Failure:
         failure = _from_drf(exc, request)
     else:
         failure = _from_django(exc) or _failure("internal_error", unexpected=True)
+    failure.resource = _resource(exc, request, failure.status)
     wait = exc.retry_after if isinstance(exc, RateLimited) else getattr(exc, "wait", None)
     authenticate = _authenticate_header(exc, request) if failure.status == 401 else ""
     return _add_status_headers(failure, dict(failure.headers), wait, authenticate)

@@ -23,7 +23,10 @@ VALIDATION_ERROR = "validation_error"
 
 @dataclass
 class Failure:
-    """What went wrong, ready to render: catalog entry, status, message, details, headers."""
+    """What went wrong, ready to render: catalog entry, status, message, details, headers.
+
+    ``resource`` names what was not found (``"user"``) when known; only styles that map it show it.
+    """
 
     error: ErrorCode
     status: int
@@ -32,6 +35,7 @@ class Failure:
     field_errors: list[FieldError] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     unexpected: bool = False
+    resource: str | None = None
 
     def __post_init__(self) -> None:
         if self.error.code == VALIDATION_ERROR and not self.details:
@@ -45,14 +49,14 @@ class Failure:
         self.details = {**(self.details or {}), "retry_after": whole}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Return ``value`` with string keys (lazy translations forced) and lists for sets and tuples."""
     if isinstance(value, Mapping):
-        return {force_str(key): _plain(item) for key, item in value.items()}
+        return {force_str(key): plain(item) for key, item in value.items()}
     if isinstance(value, (set, frozenset)):
-        return sorted((_plain(item) for item in value), key=str)
+        return sorted((plain(item) for item in value), key=str)
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return force_str(value) if isinstance(value, Promise) else value
 
 
@@ -60,7 +64,7 @@ def build_body(failure: Failure, trace_id: str) -> dict[str, Any]:
     """Return the envelope ``{"error": {...}}`` for ``failure``."""
     error: dict[str, Any] = {"code": failure.error.code, "message": failure.message, "trace_id": trace_id}
     if failure.details:
-        error["details"] = _plain(failure.details)
+        error["details"] = plain(failure.details)
     if failure.field_errors and app_settings.INCLUDE_FIELD_ERRORS:
         error["field_errors"] = [
             {"path": item.path, "message": item.message, "code": item.code} for item in failure.field_errors

@@ -5,6 +5,9 @@ message come from the catalog, so a view writes::
 
     raise NotFound(f"Issue {issue_id} not found", details={"id": issue_id})
 
+``resource=`` names the kind of thing concerned (``NotFound(resource="user")``): an envelope
+style that maps it answers with its own code (``user_not_found``); the others ignore it.
+
 Host projects subclass ``APIError`` with their own registered code.
 """
 
@@ -25,11 +28,13 @@ class APIError(Exception):
         *,
         details: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        resource: str | None = None,
     ) -> None:
         super().__init__(message or self.code)
         self.message = message
         self.details = dict(details) if details else None
         self.headers = dict(headers) if headers else {}
+        self.resource = resource
 
 
 class ValidationError(APIError):

@@ -23,6 +23,7 @@ from causeloop_errors.conversion import from_exception, from_status
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
+from causeloop_errors.styles import configured_style
 from causeloop_errors.throttling import check_view
 
 logger = logging.getLogger("causeloop_errors")
@@ -71,7 +72,7 @@ def _start_trace(request: HttpRequest) -> str:
     if app_settings.TRUST_REQUEST_ID_HEADER and trace.is_valid_incoming_id(incoming):
         trace_id = str(incoming)
     else:
-        trace_id = trace.new_trace_id()
+        trace_id = configured_style().new_trace_id()  # e.g. req_-prefixed: the one id of logs, audit and body
     trace.set_trace_id(trace_id)
     trace.set_current_request(request)
     return trace_id
@@ -177,16 +178,17 @@ class ErrorEnvelopeMiddleware:
                 logger.exception("causeloop_errors could not rewrite an error response")
                 response = render_minimal()
                 response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
-        response["X-Request-Id"] = trace_id
+        response[configured_style().request_id_header] = trace_id
         return response
 
     @staticmethod
     def _decorate(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
+        exposed = (configured_style().request_id_header, "Retry-After")
         if extra:
             for name, value in extra.items():
                 response[name] = value
-            expose_headers(response, (*EXPOSED_HEADERS, *extra))
+            expose_headers(response, (*exposed, *extra))
         else:
-            expose_headers(response)
+            expose_headers(response, exposed)
         return response

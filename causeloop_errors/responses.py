@@ -7,9 +7,12 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
-from causeloop_errors.envelope import Failure, build_body, minimal_body
-from causeloop_errors.trace import current_or_new_trace_id
+from causeloop_errors import trace
+from causeloop_errors.conf import app_settings
+from causeloop_errors.envelope import Failure, minimal_body
+from causeloop_errors.styles import configured_style, style_for
 
 CONTENT_TYPE = "application/json"
 _MARKER = "_causeloop_envelope"
@@ -18,29 +21,47 @@ FAILURE_ATTRIBUTE = "_causeloop_failure"
 RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 
 
-def _json_response(body: dict[str, Any], status: int) -> HttpResponse:
+def _json_response(body: dict[str, Any], status: int, content_type: str = CONTENT_TYPE) -> HttpResponse:
     content = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(content.encode(), status=status, content_type=CONTENT_TYPE)
+    response = HttpResponse(content.encode(), status=status, content_type=content_type)
     setattr(response, _MARKER, True)
     return response
 
 
+def _trace_id() -> str:
+    """Return the current trace id, starting one in the configured style's format if no request set it."""
+    value = trace.get_trace_id()
+    if value is None:
+        value = configured_style().new_trace_id()
+        trace.set_trace_id(value)
+    return value
+
+
 def render(failure: Failure) -> HttpResponse:
-    """Return the envelope response of ``failure`` with its headers and ``X-Request-Id``."""
-    trace_id = current_or_new_trace_id()
-    response = _json_response(build_body(failure, trace_id), failure.status)
+    """Return the error response of ``failure`` in the request's style, with its headers and request id."""
+    request = trace.get_current_request()
+    style = style_for(request)
+    trace_id = _trace_id()
+    response = _json_response(style.body(failure, trace_id, request), failure.status, style.content_type)
     setattr(response, FAILURE_ATTRIBUTE, failure)
     for name, value in failure.headers.items():
         response[name] = value
-    response["X-Request-Id"] = trace_id
+    response[configured_style().request_id_header] = trace_id
+    if app_settings.NEGOTIATE_PROBLEM_DETAILS:
+        patch_vary_headers(response, ["Accept"])
     return response
 
 
 def render_minimal() -> HttpResponse:
-    """Return a 500 envelope that cannot fail to build."""
-    trace_id = current_or_new_trace_id()
-    response = _json_response(minimal_body(trace_id), 500)
-    response["X-Request-Id"] = trace_id
+    """Return a 500 in the configured style that cannot fail to build (the Causeloop one if the style fails)."""
+    trace_id = _trace_id()
+    try:
+        style = configured_style()
+        response = _json_response(style.minimal_body(trace_id), 500, style.content_type)
+        header = style.request_id_header
+    except Exception:  # a broken host style: the envelope of last resort still goes out
+        response, header = _json_response(minimal_body(trace_id), 500), "X-Request-Id"
+    response[header] = trace_id
     return response
 
 

@@ -117,6 +117,7 @@ SPECTACULAR_SETTINGS = {
     "answer, the codes of each status and their details.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint does not document itself
+    "ENFORCE_NON_BLANK_FIELDS": True,  # DRF refuses "" in a CharField without allow_blank: minLength 1 says so
 }
 
 CAUSELOOP_ERRORS: dict[str, object] = {
@@ -125,6 +126,10 @@ CAUSELOOP_ERRORS: dict[str, object] = {
     "WORKSPACE_MODEL": "demo.Workspace",
     "WORKSPACE_KEY_FIELD": "slug",
     "WORKSPACE_MEMBERS": "example_project.demo.models.workspace_members",
+    # The envelope style (README, "Envelope styles"): causeloop, problem, identity, capi or helpdesk.
+    "STYLE": os.environ.get("CAUSELOOP_STYLE") or "causeloop",
+    "PROBLEM_TYPE_BASE_URL": "https://docs.example.com/errors/",  # a placeholder for your error documentation
+    "ALLOW_DEBUG_HEADER": True,  # X-Debug answers only with DJANGO_DEBUG=1, and only to staff
 }
 
 # The issuer shown by authenticator apps for the demo's TOTP devices.

@@ -1,0 +1,71 @@
+"""Fixtures shared by the envelope-style tests: choose a style, raise an error in a view, read the body."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.http import HttpResponseBase
+from django.test import Client
+
+from causeloop_errors.trace import TraceIdFilter
+from tests import style_views
+
+Raise = Callable[..., HttpResponseBase]
+REQ_ID = re.compile(r"req_[0-9a-f]{32}")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+@pytest.fixture
+def use_style(settings: Any) -> Callable[..., None]:
+    """Return ``use(name, **keys)``: configure the style ``name`` (and other keys) for this test."""
+    base = dict(settings.CAUSELOOP_ERRORS)
+
+    def use(name: str, **keys: Any) -> None:
+        settings.CAUSELOOP_ERRORS = {**base, "STYLE": name, **keys}
+
+    return use
+
+
+@pytest.fixture
+def raised(api_client: Client, monkeypatch: pytest.MonkeyPatch) -> Raise:
+    """Return ``send(make, path=..., method="get", **request)``: the response of a view raising ``make()``."""
+
+    def send(make: Callable[[], Exception], path: str = "/api/styles/raise", method: str = "get", **request: Any):
+        monkeypatch.setattr(style_views, "RAISE", make)
+        return getattr(api_client, method)(path, **request)
+
+    return send
+
+
+def body(response: HttpResponseBase) -> Any:
+    """Return the JSON body of ``response``."""
+    return json.loads(response.content)  # type: ignore[attr-defined]
+
+
+class ListHandler(logging.Handler):
+    """Keep the records of the app's and Django's request loggers, with their trace id."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(TraceIdFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def request_log() -> Iterator[ListHandler]:
+    """Collect the records of ``django.request`` and ``causeloop_errors`` made during the test."""
+    handler = ListHandler()
+    loggers = [logging.getLogger(name) for name in ("django.request", "causeloop_errors")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)
