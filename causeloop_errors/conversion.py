@@ -134,7 +134,9 @@ def _add_status_headers(failure: Failure, given: Mapping[str, str], wait: float 
         failure.headers["WWW-Authenticate"] = _header(given, "www-authenticate") or authenticate
     if failure.status == 429:
         stated = _header(given, "retry-after") or ""
-        failure.set_retry_after(wait if wait is not None else int(stated) if stated.isdigit() else None)
+        failure.set_retry_after(
+            wait if wait is not None else int(stated) if stated.isascii() and stated.isdigit() else None
+        )
     return failure
 
 

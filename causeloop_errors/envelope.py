@@ -42,8 +42,12 @@ class Failure:
             self.details = {NON_FIELD_ERRORS: self.message}
 
     def set_retry_after(self, seconds: float | None) -> None:
-        """Send ``seconds`` (rounded up, at least 1) as ``Retry-After`` and ``details.retry_after``."""
-        wait = app_settings.DEFAULT_RETRY_AFTER if seconds is None else seconds
+        """Send ``seconds`` (rounded up, at least 1) as ``Retry-After`` and ``details.retry_after``.
+
+        No wait, or one that is not a finite number (NaN, infinity), sends ``DEFAULT_RETRY_AFTER``.
+        """
+        finite = seconds is not None and math.isfinite(seconds)
+        wait = seconds if finite else app_settings.DEFAULT_RETRY_AFTER
         whole = max(1, math.ceil(wait))
         self.headers["Retry-After"] = str(whole)
         self.details = {**(self.details or {}), "retry_after": whole}

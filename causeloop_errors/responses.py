@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,9 +22,33 @@ FAILURE_ATTRIBUTE = "_causeloop_failure"
 RESPONSE_HEADERS_ATTRIBUTE = "_causeloop_response_headers"
 
 
+def _strict(value: Any) -> Any:
+    """Return ``value`` with non-finite floats as their JavaScript names (JSON has no NaN or Infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(item) for item in value]
+    return value
+
+
+def _encode(body: dict[str, Any]) -> bytes:
+    """Return ``body`` as strict UTF-8 JSON; odd values cost a second pass, never a failure.
+
+    The second pass spells non-finite floats as strings and escapes every non-ASCII character, which
+    keeps a lone surrogate (a client may send ``"\\ud800"``, and DRF echoes it) as a valid JSON escape.
+    """
+    try:
+        return json.dumps(
+            body, cls=DjangoJSONEncoder, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode()
+    except ValueError:  # a NaN or infinity, or UnicodeEncodeError (a lone surrogate)
+        return json.dumps(_strict(body), cls=DjangoJSONEncoder, allow_nan=False, separators=(",", ":")).encode()
+
+
 def _json_response(body: dict[str, Any], status: int, content_type: str = CONTENT_TYPE) -> HttpResponse:
-    content = json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
-    response = HttpResponse(content.encode(), status=status, content_type=content_type)
+    response = HttpResponse(_encode(body), status=status, content_type=content_type)
     setattr(response, _MARKER, True)
     return response
 

@@ -11,7 +11,7 @@ from typing import Any
 _trace_id: ContextVar[str | None] = ContextVar("causeloop_trace_id", default=None)
 _request: ContextVar[Any] = ContextVar("causeloop_request", default=None)
 
-_VALID_ID = re.compile(r"[A-Za-z0-9._:-]{8,128}")
+_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")  # "_" for ids like req_..., which styles emit
 
 
 def new_trace_id() -> str:

@@ -89,6 +89,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
+# Never empty: Django's live server (tests) serves MEDIA_URL from MEDIA_ROOT, and an empty MEDIA_URL would make
+# it look up every request path as a file in the working directory before the app sees it.
+MEDIA_URL = "/media/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CSRF_FAILURE_VIEW = "causeloop_errors.views.csrf_failure"

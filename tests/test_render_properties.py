@@ -412,14 +412,9 @@ def test_the_middleware_turns_any_html_error_status_on_an_api_path_into_the_enve
     assert trace.is_valid_incoming_id(response["X-Request-Id"])
 
 
-# --- defects found by these properties (see the report); the lead fixes core ---
+# --- inputs that once broke the renderer (found by these properties), each fixed ---
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="responses._json_response calls json.dumps with allow_nan=True: a float NaN or Infinity in details "
-    "is written as the bare token NaN/Infinity, which is not JSON (JSON.parse rejects the body)",
-)
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
 def test_a_non_finite_float_in_details_still_gives_strict_json(value: float) -> None:
     response = handle(_error_class("conflict")(details={"score": value}), "trace-nan-1")
@@ -427,21 +422,11 @@ def test_a_non_finite_float_in_details_still_gives_strict_json(value: float) -> 
     assert_contract(response, 409, "conflict")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="envelope.Failure.set_retry_after calls math.ceil on a NaN or infinite wait, which raises; the handler "
-    "then falls back to the minimal 500 envelope instead of a 429 with Retry-After",
-)
 @pytest.mark.parametrize("wait", [float("nan"), float("inf")])
 def test_a_non_finite_retry_after_is_still_a_429(wait: float) -> None:
     assert_contract(handle(RateLimited(retry_after=wait), "trace-wait-1"), 429, "rate_limited")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="conversion._add_status_headers tests Retry-After with str.isdigit(), which is true for '²' and '³', "
-    "then int() raises ValueError: the 429 becomes the minimal 500 envelope",
-)
 @pytest.mark.parametrize("stated", ["²", "1²"])
 def test_a_retry_after_of_unicode_digits_is_normalised_on_429(stated: str) -> None:
     assert_contract(handle(RateLimited(headers={"Retry-After": stated}), "trace-digit-1"), 429, "rate_limited")
@@ -449,12 +434,6 @@ def test_a_retry_after_of_unicode_digits_is_normalised_on_429(stated: str) -> No
         assert_contract(render(from_status(429, {"Retry-After": stated})), 429, "rate_limited")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="responses._json_response dumps with ensure_ascii=False and then encodes strictly as UTF-8: a lone "
-    "surrogate (a JSON escape like \\ud800 that DRF echoes in a choice error) raises UnicodeEncodeError and the "
-    "400 becomes the minimal 500 envelope",
-)
 @pytest.mark.parametrize(
     "make",
     [

@@ -26,6 +26,7 @@ def test_incoming_ids_must_be_8_to_128_safe_characters() -> None:
     assert trace.is_valid_incoming_id("abcd-123")
     assert trace.is_valid_incoming_id("a" * 128)
     assert trace.is_valid_incoming_id("edge:req.1_2-3")
+    assert trace.is_valid_incoming_id("req_" + "0123456789abcdef" * 2)  # the identity and helpdesk styles' ids
     for bad in (None, "", "short12", "a" * 129, "a b c d e", "abc/def/ghi", "id\nwith-newline", "ünïcode-id"):
         assert not trace.is_valid_incoming_id(bad)
 

@@ -5,6 +5,7 @@ Field messages for issues follow the Causeloop contract's example word for word.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from rest_framework import serializers
@@ -61,7 +62,34 @@ class ConnectorConfigSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         validated = dict(super().to_internal_value(data))
         extra = {key: value for key, value in data.items() if key not in self.fields}
+        unstorable = {key: UNSTORABLE for key, value in extra.items() if not _storable_at_any_depth(value)}
+        if unstorable:
+            raise serializers.ValidationError(unstorable)
         return {**extra, **validated}
+
+
+UNSTORABLE = "Holds a value that cannot be stored: a number out of range, a NUL character or a lone surrogate."
+
+
+def _storable_at_any_depth(value: Any) -> bool:
+    """Return whether ``value`` is storable; nesting too deep to walk is not."""
+    try:
+        return _storable(value)
+    except RecursionError:
+        return False
+
+
+def _storable(value: Any) -> bool:
+    """Return whether a free-form JSON value can be stored as JSON on every database (PostgreSQL is strictest)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value and not any("\ud800" <= char <= "\udfff" for char in value)
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
 
 
 class ConnectorSpecSerializer(serializers.Serializer):

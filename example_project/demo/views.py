@@ -155,7 +155,9 @@ def _conflict_on_duplicate(message: str) -> Iterator[None]:
     try:
         with transaction.atomic():
             yield
-    except IntegrityError:
+    except IntegrityError as error:
+        if "unique" not in str(error).lower():  # another constraint is a bug to see, not a duplicate to report
+            raise
         raise Conflict(message, details={"name": message}) from None
 
 
