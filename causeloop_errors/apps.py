@@ -22,6 +22,7 @@ class CauseloopErrorsConfig(AppConfig):
         checks.register(app_checks.check_settings)
         checks.register(app_checks.check_error_views, checks.Tags.urls)
         checks.register(app_checks.check_json_parser)
+        checks.register(app_checks.check_problem_negotiation)
 
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")

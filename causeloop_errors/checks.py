@@ -14,10 +14,12 @@ from django.urls import get_resolver
 from django.utils.module_loading import import_string
 
 from causeloop_errors import catalog, styles
-from causeloop_errors.conf import DEFAULTS
+from causeloop_errors.conf import DEFAULTS, app_settings
+from causeloop_errors.negotiation import ProblemDetailsNegotiation
 
 HANDLER = "causeloop_errors.handler.exception_handler"
 MIDDLEWARE = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
+NEGOTIATION = "causeloop_errors.negotiation.ProblemDetailsNegotiation"
 
 
 def check_exception_handler(**kwargs: Any) -> list[CheckMessage]:
@@ -102,6 +104,27 @@ def check_json_parser(**kwargs: Any) -> list[CheckMessage]:
             "DEFAULT_PARSER_CLASSES uses DRF's JSONParser, which crashes (500) on deeply nested JSON.",
             hint=f'Use "{PARSER}" in its place in REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"].',
             id="causeloop_errors.W002",
+        )
+    ]
+
+
+def check_problem_negotiation(**kwargs: Any) -> list[CheckMessage]:
+    """W003: with problem details negotiable, DRF answers 406 to ``Accept: application/problem+json`` alone."""
+    if not app_settings.NEGOTIATE_PROBLEM_DETAILS:
+        return []
+    chosen = getattr(settings, "REST_FRAMEWORK", {}).get("DEFAULT_CONTENT_NEGOTIATION_CLASS")
+    try:
+        negotiation = import_string(chosen) if isinstance(chosen, str) else chosen
+    except ImportError:
+        negotiation = None
+    if isinstance(negotiation, type) and issubclass(negotiation, ProblemDetailsNegotiation):
+        return []
+    return [
+        Warning(
+            "NEGOTIATE_PROBLEM_DETAILS is on, but DRF's content negotiation answers 406 Not Acceptable to a client "
+            "that sends only Accept: application/problem+json, even for a request that would succeed.",
+            hint=f'Set REST_FRAMEWORK["DEFAULT_CONTENT_NEGOTIATION_CLASS"] = "{NEGOTIATION}".',
+            id="causeloop_errors.W003",
         )
     ]
 

@@ -112,6 +112,8 @@ REST_FRAMEWORK = {
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,
     # OpenAPI: every operation documents the errors it can answer (served at /api/schema, /api/docs, /api/redoc)
     "DEFAULT_SCHEMA_CLASS": "causeloop_errors.openapi.ErrorAutoSchema",
+    # Lets a client send Accept: application/problem+json alone when NEGOTIATE_PROBLEM_DETAILS is on (no 406)
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "causeloop_errors.negotiation.ProblemDetailsNegotiation",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from causeloop_errors import catalog
 from causeloop_errors.models import WorkspacePolicy
 from causeloop_errors.openapi.schemas import body_schema
+from causeloop_errors.styles import SHORT_NAMES, load
 from causeloop_errors.throttling import RateLimitRuleThrottle
 from example_project.demo.models import Workspace
 from tests.contract import assert_envelope
@@ -85,7 +86,9 @@ def assert_documented(schema: dict[str, Any], route: str, method: str, response:
     responses = schema["paths"][route][method]["responses"]
     assert str(response.status_code) in responses, f"{response.status_code} is not documented for {method} {route}"
     documented = responses[str(response.status_code)]
-    body = documented["content"]["application/json"]["schema"]
+    media_type = response["Content-Type"].split(";")[0]
+    assert media_type in documented["content"], f"{media_type} is not documented for {method} {route}"
+    body = documented["content"][media_type]["schema"]
     jsonschema.Draft7Validator({**body, "components": schema["components"]}).validate(json.loads(response.content))
     for name, header in documented.get("headers", {}).items():
         header = resolve(schema, header)
@@ -443,3 +446,51 @@ def test_field_errors_are_not_documented_by_default() -> None:
     error = body_schema([catalog.resolve("validation_error", 400)])["properties"]["error"]
     assert "field_errors" not in error["properties"]
     assert error["additionalProperties"] is False
+
+
+# Envelope styles: the schema describes the configured style's body, and problem details when negotiable
+
+
+@pytest.mark.parametrize("style", list(SHORT_NAMES))
+def test_real_answers_match_the_schema_in_every_style(
+    style: str, settings: Any, api_client: Client, demo_headers: dict[str, str]
+) -> None:
+    settings.CAUSELOOP_ERRORS = {**settings.CAUSELOOP_ERRORS, "STYLE": style}
+    schema = generate()
+    header = load(style).request_id_header
+    auth = {f"HTTP_{k.upper()}": v for k, v in demo_headers.items()}
+    answers = [
+        ("/api/issues", "get", api_client.get("/api/issues"), 401),
+        ("/api/issues", "post", api_client.post("/api/issues", {}, content_type="application/json", **auth), 400),
+        ("/api/issues/{issue_id}", "get", api_client.get("/api/issues/iss_nope", **auth), 404),
+        ("/api/demo/fail", "get", api_client.get("/api/demo/fail"), 500),
+    ]
+    for route, method, response, status in answers:
+        assert response.status_code == status, (style, route, response.content)
+        assert_documented(schema, route, method, response)
+        assert header in schema["paths"][route][method]["responses"][str(status)]["headers"]
+        assert response.has_header(header)
+
+
+def test_a_style_body_that_is_not_the_envelope_fails_the_styles_schema(settings: Any) -> None:
+    settings.CAUSELOOP_ERRORS = {**settings.CAUSELOOP_ERRORS, "STYLE": "helpdesk"}
+    body = resolve(generate(), {"$ref": "#/components/schemas/ErrorEnvelope404"})
+    envelope = {"error": {"code": "not_found", "message": "Resource not found", "trace_id": "abcdefgh-1"}}
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(body).validate(envelope)
+
+
+def test_negotiable_problem_details_are_documented_next_to_the_style(
+    settings: Any, api_client: Client, demo_headers: dict[str, str]
+) -> None:
+    settings.CAUSELOOP_ERRORS = {**settings.CAUSELOOP_ERRORS, "NEGOTIATE_PROBLEM_DETAILS": True}
+    schema = generate()
+    content = schema["paths"]["/api/issues/{issue_id}"]["get"]["responses"]["404"]["content"]
+    assert set(content) == {"application/json", "application/problem+json"}
+
+    response = api_client.get(
+        "/api/issues/iss_nope", HTTP_ACCEPT="application/problem+json", HTTP_AUTHORIZATION=demo_headers["Authorization"]
+    )
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert_documented(schema, "/api/issues/{issue_id}", "get", response)

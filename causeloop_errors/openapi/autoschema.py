@@ -11,11 +11,13 @@ from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
 
 from causeloop_errors import catalog
 from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.conf import app_settings
 from causeloop_errors.openapi import schemas, statuses
 from causeloop_errors.openapi.statuses import CODES_ATTRIBUTE, STATUSES_ATTRIBUTE, Operation
+from causeloop_errors.styles import Style, configured_style, load
 
 ENVELOPE = "ErrorEnvelope"
-MEDIA_TYPE = "application/json"  # error bodies are JSON whatever the Accept header asks for
+PROBLEM = "problem"
 _PAGE_PARAMETERS = ("page_query_param", "cursor_query_param")  # paginators that answer 404 to a bad page
 
 
@@ -81,7 +83,7 @@ class ErrorAutoSchema(AutoSchema):
             if "content" not in own:  # a body the view documents itself is kept
                 responses[str(status)] = self._error_response(status, own.get("description"))
         operation["responses"] = responses = dict(sorted(responses.items()))
-        common = ["X-Request-Id"]
+        common = [schemas.request_id_header()]
         if statuses.rules_may_cover(self.view):
             common += [name for name in schemas.PACING if name in schemas.headers()]
         if statuses.enforces_policy(self.view):
@@ -103,15 +105,28 @@ class ErrorAutoSchema(AutoSchema):
         return {
             "description": schemas.describe(status, codes, summary=description),
             "headers": headers,
-            "content": {MEDIA_TYPE: {"schema": self._envelope(status, codes)}},
+            "content": self._content(status, codes),
         }
 
-    def _envelope(self, status: int | None, codes: Sequence[ErrorCode]) -> dict[str, str]:
-        """Return the reference to the envelope component of ``status`` (all codes: None), registering it once."""
-        name = ENVELOPE if status is None else f"{ENVELOPE}{status}"
+    def _content(self, status: int, codes: Sequence[ErrorCode]) -> dict[str, Any]:
+        """Return the error body by media type: the configured style's, and problem details when negotiable.
+
+        Error bodies never depend on the ``Accept`` header otherwise (they are JSON even for ``text/html``).
+        """
+        style = configured_style()
+        content = {style.content_type: {"schema": self._envelope(status, codes)}}
+        problem = load(PROBLEM)
+        if app_settings.NEGOTIATE_PROBLEM_DETAILS and problem.content_type not in content:
+            content[problem.content_type] = {"schema": self._envelope(status, codes, problem)}
+        return content
+
+    def _envelope(self, status: int | None, codes: Sequence[ErrorCode], style: Style | None = None) -> dict[str, str]:
+        """Return the reference to the body component of ``status`` (all codes: None), registering it once."""
+        name = ENVELOPE if style is None else "Problem"
+        name = name if status is None else f"{name}{status}"
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name)
         if component not in self.registry:
-            component.schema = schemas.body_schema(codes)
+            component.schema = schemas.body_schema(codes, style)
             self.registry.register(component)
         return component.ref
 

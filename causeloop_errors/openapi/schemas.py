@@ -1,7 +1,7 @@
 """JSON schemas of the error body and of the response headers the app sends; plain dicts, no drf-spectacular.
 
-``body_schema`` is the one place the error body's shape is described, so a different body shape
-needs a change here only.
+``body_schema`` is the one place the error body's shape is described: the Causeloop envelope here, with
+``details`` typed per code; any other configured style (``STYLE``) describes its own body.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 from causeloop_errors import exceptions
 from causeloop_errors.catalog import ErrorCode
 from causeloop_errors.conf import app_settings
+from causeloop_errors.styles import Style, configured_style
+from causeloop_errors.styles.causeloop import CauseloopStyle
 
 TRACE_ID = {
     "type": "string",
@@ -104,8 +106,15 @@ def _details_variants(codes: Sequence[ErrorCode]) -> list[dict[str, Any]]:
     return variants
 
 
-def body_schema(codes: Sequence[ErrorCode]) -> dict[str, Any]:
-    """Return the JSON schema of an error body whose ``error.code`` is one of ``codes``."""
+def body_schema(codes: Sequence[ErrorCode], style: Style | None = None) -> dict[str, Any]:
+    """Return the JSON schema of an error body with one of ``codes``, in ``style`` (default: the configured one)."""
+    style = style or configured_style()
+    if type(style) is not CauseloopStyle:
+        return style.body_schema(codes)
+    return _envelope_schema(codes)
+
+
+def _envelope_schema(codes: Sequence[ErrorCode]) -> dict[str, Any]:
     error: dict[str, Any] = {
         "type": "object",
         "required": ["code", "message", "trace_id"],
@@ -150,11 +159,16 @@ def retry_after_header(required: bool) -> dict[str, Any]:
     return _header("Whole seconds to wait before retrying (at least 1).", {"type": "integer", "minimum": 1}, required)
 
 
+def request_id_header() -> str:
+    """Return the name of the request-id header (the configured style's, ``X-Request-Id`` by default)."""
+    return configured_style().request_id_header
+
+
 def headers() -> dict[str, dict[str, Any]]:
     """Return the other response headers the app sends, by name (``components/headers``)."""
     found = {
-        "X-Request-Id": _header(
-            "Trace id of the request, on every response; on an error, equal to error.trace_id.",
+        request_id_header(): _header(
+            "Trace id of the request, on every response; on an error, equal to the body's trace id.",
             {"type": "string", "pattern": TRACE_ID["pattern"]},
             required=True,
         ),
