@@ -46,8 +46,7 @@ class Failure:
 
         No wait, or one that is not a finite number (NaN, infinity), sends ``DEFAULT_RETRY_AFTER``.
         """
-        finite = seconds is not None and math.isfinite(seconds)
-        wait = seconds if finite else app_settings.DEFAULT_RETRY_AFTER
+        wait = seconds if seconds is not None and math.isfinite(seconds) else app_settings.DEFAULT_RETRY_AFTER
         whole = max(1, math.ceil(wait))
         self.headers["Retry-After"] = str(whole)
         self.details = {**(self.details or {}), "retry_after": whole}
