@@ -7,7 +7,7 @@ STYLE ?= causeloop
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/causeloop
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install demo test lint test-services bench clean
+.PHONY: install demo test lint test-services fuzz bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,11 +34,16 @@ lint: install
 	$(PY) manage.py check --fail-level WARNING
 
 test: install lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -m "not fuzz"
 
 test-services: install
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) -m tests.services_preflight
-	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q -m "not fuzz"
+
+# Schemathesis against the demo's OpenAPI document on a live server, with PostgreSQL and Redis (README: Fuzzing).
+fuzz: install
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) -m tests.services_preflight
+	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
 bench: install
 	$(PY) benchmarks/run.py

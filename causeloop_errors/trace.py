@@ -11,7 +11,8 @@ from typing import Any
 _trace_id: ContextVar[str | None] = ContextVar("causeloop_trace_id", default=None)
 _request: ContextVar[Any] = ContextVar("causeloop_request", default=None)
 
-_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")  # "_" for ids like req_..., which styles emit
+_VALID_ID = re.compile(r"[A-Za-z0-9_.:-]{8,128}")  # "_" for ids like req_..., which some styles emit
+VALID_ID_PATTERN = f"^{_VALID_ID.pattern}$"  # for documents (OpenAPI); code calls is_valid_incoming_id
 
 
 def new_trace_id() -> str:

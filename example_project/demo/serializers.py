@@ -62,7 +62,7 @@ class ConnectorConfigSerializer(serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         validated = dict(super().to_internal_value(data))
         extra = {key: value for key, value in data.items() if key not in self.fields}
-        unstorable = {key: UNSTORABLE for key, value in extra.items() if not _storable_at_any_depth(value)}
+        unstorable = {key: UNSTORABLE for key, value in extra.items() if not _storable_at_any_depth({key: value})}
         if unstorable:
             raise serializers.ValidationError(unstorable)
         return {**extra, **validated}

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from causeloop_errors.exceptions import Conflict, InvalidGrant, NotFound, Unauthorized
+from causeloop_errors.parsers import JSONParser
 from causeloop_errors.permissions import EnforceWorkspacePolicy
 from example_project.demo import openapi, sso, tokens
 from example_project.demo.models import ApiToken, Connector, Issue, ServiceAccount, Workspace
@@ -179,6 +180,7 @@ class ConnectorListView(TokenAPIView):
     """``POST /api/connectors``: a connector whose ``api_key`` is accepted but never stored or echoed."""
 
     error_codes = ("conflict",)
+    parser_classes = [JSONParser]  # a connector nests objects, which form and multipart bodies cannot carry
 
     @extend_schema(request=ConnectorSerializer, responses={201: openapi.ConnectorOutSerializer})
     def post(self, request: Request) -> Response:
