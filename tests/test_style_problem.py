@@ -162,9 +162,7 @@ def test_problem_details_listed_first_at_the_same_quality_win(use_style: Any, ra
     assert response["Content-Type"] == PROBLEM_JSON
 
 
-def test_a_client_accepting_only_problem_details_gets_the_views_error_not_a_406(
-    use_style: Any, raised: Raise
-) -> None:
+def test_a_client_accepting_only_problem_details_gets_the_views_error_not_a_406(use_style: Any, raised: Raise) -> None:
     """ProblemDetailsNegotiation (the example project's DRF negotiation class) reads the type as JSON for DRF."""
     use_style("causeloop", NEGOTIATE_PROBLEM_DETAILS=True)
     response = raised(lambda: Conflict(), HTTP_ACCEPT=PROBLEM_JSON)
