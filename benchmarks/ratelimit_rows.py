@@ -7,6 +7,8 @@ import statistics
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
+from unittest.mock import patch
 
 from benchmarks.cache_counting import counting
 from benchmarks.harness import (
@@ -41,8 +43,8 @@ class RateCache:
 
 
 RATE_CACHES = (
-    RateCache("default", "locmem", ("none", "rule", "drf"), True),
-    RateCache("redis", "redis (django-redis)", ("none", "rule", "drf"), True),
+    RateCache("default", "locmem", ("none", "rule", "alone", "drf"), True),
+    RateCache("redis", "redis (django-redis)", ("none", "rule", "alone", "drf"), True),
     # Django's own RedisCache: shown for its third round trip per rule; DRF's throttle on it is not timed.
     RateCache("redis_django", "redis (Django RedisCache)", ("none", "rule"), False),
 )
@@ -51,7 +53,8 @@ RATE_CACHES = (
 @dataclass(frozen=True)
 class RateConfig:
     """One measured cell: a cache alias and what counts the request ("none": no rule exists; "rule": one
-    enforcing IP rule; "drf": no rule, DRF's AnonRateThrottle on the same cache)."""
+    enforcing IP rule; "alone": no rule, but the middleware's stage makes the rule's bare django-ratelimit
+    ``get_usage`` call, the floor any rule pays; "drf": no rule, DRF's AnonRateThrottle on the same cache)."""
 
     alias: str
     kind: str
@@ -87,6 +90,22 @@ def _redis_problem(caches_used: tuple[RateCache, ...]) -> str | None:
     return None
 
 
+def _count_alone(request: Any, view_func: Any) -> None:
+    """Stand in for the middleware's rule stage: only the ``get_usage`` call the bench rule makes, nothing else."""
+    from django_ratelimit.core import get_usage
+
+    from causeloop_errors.ratelimits import GROUP_PREFIX
+
+    get_usage(request, group=GROUP_PREFIX + RL_RULE, key=_bench_client, rate=_PARSED_RATE, increment=True)
+
+
+def _bench_client(group: str, request: Any) -> str:
+    return "127.0.0.1"
+
+
+_PARSED_RATE = (int(RL_LIMIT), 3600)
+
+
 @contextmanager
 def _rate_state(config: RateConfig, handler: Handler) -> Iterator[None]:
     """Put the app in ``config``'s state, serve one untimed request (it reloads the rules) and check its answer.
@@ -99,11 +118,15 @@ def _rate_state(config: RateConfig, handler: Handler) -> Iterator[None]:
     from django.core.cache import caches
     from django.test import override_settings
 
-    from causeloop_errors import rules
+    from causeloop_errors import middleware, rules
     from causeloop_errors.models import RateLimitRule
 
     app_settings = {**settings.CAUSELOOP_ERRORS, "POLICY_CACHE_ALIAS": config.alias}
-    with override_settings(RATELIMIT_USE_CACHE=config.alias, CAUSELOOP_ERRORS=app_settings):
+    stage = _count_alone if config.kind == "alone" else middleware.check_view
+    with (
+        override_settings(RATELIMIT_USE_CACHE=config.alias, CAUSELOOP_ERRORS=app_settings),
+        patch.object(middleware, "check_view", stage),
+    ):
         RateLimitRule.objects.filter(name=RL_RULE).update(enabled=config.kind == "rule")
         rules.stamp.bump()
         caches[config.alias].delete(DRF_HISTORY_KEY)
@@ -176,11 +199,13 @@ def rate_limits(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
         f"({RL_RATE}) counted by django-ratelimit; drf: no rule, DRF's AnonRateThrottle ({RL_RATE}) on the same "
         f"cache.\n{args.rate_rounds} rounds x {args.requests} requests per cell, interleaved. The rules' version "
         "stamp is on the same cache. Round trips: Redis commands sent per request (calls on the cache for locmem); "
-        "per rule = rule - none; the stamp read is the none column.\n"
+        "per rule = rule - none; the stamp read is the none column. alone: the rule's bare get_usage call in the "
+        "middleware's stage instead of the app's (no matching, no headers): what counting with django-ratelimit "
+        "costs by itself.\n"
     )
     header = (
-        f"{'cache':<26}{'none us':>9}{'rule us':>9}{'+us':>8}{'ratio':>8}{'drf us':>9}{'+us':>8}{'ratio':>8}"
-        f"{'round trips none/rule/drf':>27}{'per rule':>10}{'queries':>9}"
+        f"{'cache':<26}{'none us':>9}{'rule us':>9}{'+us':>8}{'ratio':>8}{'alone +us':>10}{'ratio':>8}"
+        f"{'drf us':>9}{'+us':>8}{'ratio':>8}{'round trips none/rule/drf':>27}{'per rule':>10}{'queries':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -197,12 +222,15 @@ def rate_limits(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
         queries = max(counts[config].queries for config in cells.values())
         rule_us = median[cells["rule"]]
         drf_us = median[cells["drf"]] if "drf" in cells else None
+        alone_us = median[cells["alone"]] if "alone" in cells else None
+        alone_text = f"{alone_us - base:>+10.1f}{alone_us / base:>7.3f}x" if alone_us else f"{'-':>10}{'-':>8}"
         drf_text = (
             f"{drf_us:>9.1f}{drf_us - base:>+8.1f}{drf_us / base:>7.3f}x" if drf_us else f"{'-':>9}{'-':>8}{'-':>8}"
         )
         trips_text = "/".join(f"{trips[kind]:g}" if kind in trips else "-" for kind in ("none", "rule", "drf"))
         print(
-            f"{cache.label:<26}{base:>9.1f}{rule_us:>9.1f}{rule_us - base:>+8.1f}{rule_us / base:>7.3f}x{drf_text}"
+            f"{cache.label:<26}{base:>9.1f}{rule_us:>9.1f}{rule_us - base:>+8.1f}{rule_us / base:>7.3f}x{alone_text}"
+            f"{drf_text}"
             f"{trips_text:>27}{per_rule:>10g}{queries:>9g}"
         )
         counted_ok &= queries == 0
@@ -210,8 +238,9 @@ def rate_limits(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
             continue
         if cache.alias == "default":
             ratio = rule_us / base
+            floor = f"; get_usage alone {alone_us / base:.2f}x" if alone_us else ""
             verdicts.append(
-                f"locmem: a rule {ratio:.2f}x (<= {RL_LOCAL_TARGET:.2f}x {verdict(ratio <= RL_LOCAL_TARGET)})"
+                f"locmem: a rule {ratio:.2f}x (<= {RL_LOCAL_TARGET:.2f}x {verdict(ratio <= RL_LOCAL_TARGET)}){floor}"
             )
         elif drf_us is not None:
             cheaper = rule_us - base <= drf_us - base

@@ -35,12 +35,14 @@ Method
 Rate limits (same run, after the audit rows; ``--rate-rounds``, default 10)
 ---------------------------------------------------------------------------
 * The success path through the ``app`` handler (``/app/`` views carry the app's ``RateLimitRuleThrottle``;
-  ``/plain/`` views no throttle) in three states, on each cache: ``none``, no rule exists; ``rule``, one
+  ``/plain/`` views no throttle) in four states, on each cache: ``none``, no rule exists; ``rule``, one
   enforcing IP rule covering ``/app/`` (rate ``1000000/h``: counted, never refused), counted by
-  django-ratelimit; ``drf``, no rule, the view with DRF's ``AnonRateThrottle`` added, its ``cache`` set to
+  django-ratelimit; ``alone``, no rule, with the middleware's rule stage replaced by the one
+  ``django_ratelimit.core.get_usage`` call that rule makes (same group, key, rate, cache): the floor of any
+  rule, since the issue has django-ratelimit count; ``drf``, no rule, the view with DRF's ``AnonRateThrottle`` added, its ``cache`` set to
   the same cache (DRF's default is ``default_cache``), same rate. The caches (``settings.py``): the
   local-memory cache, Redis through django-redis (the recommended configuration) and Redis through Django's
-  own ``RedisCache`` (``rule`` and ``none`` only: it shows the third round trip). Redis is ``REDIS_URL``,
+  own ``RedisCache`` (``rule`` and ``none`` only: it shows the third round trip; no ``alone`` either). Redis is ``REDIS_URL``,
   default ``redis://127.0.0.1:6379/0``, keys under a ``causeloop-bench-*`` prefix; if it does not answer,
   the Redis rows are skipped and the report says so.
 * Per block, ``RATELIMIT_USE_CACHE`` and ``POLICY_CACHE_ALIAS`` (the rules' version stamp) are pointed at

@@ -181,7 +181,7 @@ class Settings:
     @property
     def RATELIMIT_IETF_HEADERS(self) -> bool:
         """Also send the IETF ``RateLimit-Policy`` and ``RateLimit`` fields."""
-        return self._get("RATELIMIT_IETF_HEADERS") is True
+        return self._cached("RATELIMIT_IETF_HEADERS", lambda value: value is True)  # read per counted request
 
     @property
     def AUDIT_CODES(self) -> frozenset[str]:

@@ -133,7 +133,10 @@ def live_rules(request: Any) -> tuple[Rule, ...]:
 
 def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
     """Count every covering rule whose key is one of ``kinds``; raise the 429 (or 503) if one must refuse."""
-    rules = [rule for rule in select(live_rules(request), target, timezone.now()) if kind_of(rule) in kinds]
+    candidates = live_rules(request)
+    # The clock is read only when a rule can expire: most requests have no temporary rule to check.
+    now = timezone.now() if any(rule.expires_at is not None for rule in candidates) else None
+    rules = [rule for rule in select(candidates, target, now) if kind_of(rule) in kinds]
     enforced: list[Usage] = []
     for rule in rules:
         keyed = _value(rule, request, target)

@@ -80,9 +80,12 @@ class Rule:
             expires_at=model.expires_at,
         )
 
-    def covers(self, target: Target, now: datetime) -> bool:
-        """Return whether the rule applies to ``target`` at ``now``; every selector that is set must match."""
-        if self.expires_at is not None and now >= self.expires_at:
+    def covers(self, target: Target, now: datetime | None) -> bool:
+        """Return whether the rule applies to ``target`` at ``now``; every selector that is set must match.
+
+        ``now`` may be None only when no rule has an expiry (the caller skips reading the clock then).
+        """
+        if self.expires_at is not None and (now is None or now >= self.expires_at):
             return False
         if self.methods and target.method not in self.methods:
             return False
@@ -106,7 +109,7 @@ def _in_networks(ip: str | None, networks: tuple[ipaddress.IPv4Network | ipaddre
     return any(address in network for network in networks)
 
 
-def select(rules: tuple[Rule, ...], target: Target, now: datetime) -> list[Rule]:
+def select(rules: tuple[Rule, ...], target: Target, now: datetime | None) -> list[Rule]:
     """Return the rules covering ``target``, without those overridden by another covering rule."""
     covering = [rule for rule in rules if rule.covers(target, now)]
     overridden = {rule.overrides for rule in covering if rule.overrides and not rule.observe}  # trying, not replacing

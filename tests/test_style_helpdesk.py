@@ -114,12 +114,21 @@ def test_a_raised_message_is_kept(raised: Raise) -> None:
     assert body(raised(lambda: NotFound("Ticket T-1 doesn't exist")))["error"]["message"] == "Ticket T-1 doesn't exist"
 
 
-def test_only_the_first_field_is_named_and_nested_fields_are_dot_paths(raised: Raise) -> None:
+def test_the_first_field_is_named_and_with_several_none_is_lost(raised: Raise) -> None:
     detail = {"customer": {"email": ["bad email"]}, "title": ["required"]}
     assert body(raised(lambda: drf.ValidationError(detail)))["error"] == {
         "code": "VALIDATION_ERROR",
         "message": "bad email",
         "field": "customer.email",
+        "details": {"customer.email": "bad email", "title": "required"},
+    }
+
+
+def test_a_single_invalid_field_is_the_documents_shape_alone(raised: Raise) -> None:
+    assert body(raised(lambda: drf.ValidationError({"title": ["title is required"]})))["error"] == {
+        "code": "VALIDATION_ERROR",
+        "message": "title is required",
+        "field": "title",
     }
 
 

@@ -48,7 +48,9 @@ class HelpdeskStyle(Style):
         wait = retry_after(failure)
         if wait is not None:
             error["retryAfter"] = wait
-        found = None if fields else details(failure)
+        # One field is the contract's shape; with several, the others are not dropped: every dot-path and its
+        # message also goes in ``details``, as the Causeloop envelope has them.
+        found = details(failure) if len({item.path for item in fields}) != 1 else None
         if found:
             error["details"] = found
         return error
