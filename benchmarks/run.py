@@ -39,12 +39,12 @@ Rate limits (same run, after the audit rows; ``--rate-rounds``, default 10)
   enforcing IP rule covering ``/app/`` (rate ``1000000/h``: counted, never refused), counted by
   django-ratelimit; ``alone``, no rule, with the middleware's rule stage replaced by the one
   ``django_ratelimit.core.get_usage`` call that rule makes (same group, key, rate, cache): the floor of any
-  rule, since the issue has django-ratelimit count; ``drf``, no rule, the view with DRF's ``AnonRateThrottle`` added, its ``cache`` set to
-  the same cache (DRF's default is ``default_cache``), same rate. The caches (``settings.py``): the
-  local-memory cache, Redis through django-redis (the recommended configuration) and Redis through Django's
-  own ``RedisCache`` (``rule`` and ``none`` only: it shows the third round trip; no ``alone`` either). Redis is ``REDIS_URL``,
-  default ``redis://127.0.0.1:6379/0``, keys under a ``causeloop-bench-*`` prefix; if it does not answer,
-  the Redis rows are skipped and the report says so.
+  rule, since the issue has django-ratelimit count; ``drf``, no rule, the view with DRF's
+  ``AnonRateThrottle`` added, its ``cache`` set to the same cache (DRF's default is ``default_cache``), same
+  rate. The caches (``settings.py``): the local-memory cache, Redis through django-redis (the recommended
+  configuration) and Redis through Django's own ``RedisCache`` (``rule`` and ``none`` only: it shows the
+  third round trip). Redis is ``REDIS_URL``, default ``redis://127.0.0.1:6379/0``, keys under a
+  ``causeloop-bench-*`` prefix; if it does not answer, the Redis rows are skipped and the report says so.
 * Per block, ``RATELIMIT_USE_CACHE`` and ``POLICY_CACHE_ALIAS`` (the rules' version stamp) are pointed at
   the block's cache, the rule enabled or disabled and the stamp bumped (as an admin save does), DRF's
   history for the client cleared, and one untimed request reloads the rules and is checked (the rule's

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -23,7 +24,7 @@ from causeloop_errors.conversion import from_exception, from_status
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
-from causeloop_errors.styles import configured_style
+from causeloop_errors.styles import Style, configured_style
 from causeloop_errors.throttling import check_view
 
 logger = logging.getLogger("causeloop_errors")
@@ -54,11 +55,16 @@ def is_api_path(request: HttpRequest) -> bool:
     return is_api_path_info(request.path_info)
 
 
+@lru_cache(maxsize=64)
+def _joined(names: tuple[str, ...]) -> str:
+    return ", ".join(names)  # the same few tuples on every response: joined once
+
+
 def expose_headers(response: HttpResponseBase, names: tuple[str, ...] = EXPOSED_HEADERS) -> None:
     """Append ``names`` to ``Access-Control-Expose-Headers``, keeping what is there."""
     existing = response.get("Access-Control-Expose-Headers")
     if not existing:
-        response["Access-Control-Expose-Headers"] = ", ".join(names)
+        response["Access-Control-Expose-Headers"] = _joined(names)
         return
     current = [item.strip() for item in existing.split(",") if item.strip()]
     known = {item.lower() for item in current}
@@ -67,12 +73,12 @@ def expose_headers(response: HttpResponseBase, names: tuple[str, ...] = EXPOSED_
         response["Access-Control-Expose-Headers"] = ", ".join(current + missing)
 
 
-def _start_trace(request: HttpRequest) -> str:
+def _start_trace(request: HttpRequest, style: Style) -> str:
     incoming = request.META.get("HTTP_X_REQUEST_ID")
     if app_settings.TRUST_REQUEST_ID_HEADER and trace.is_valid_incoming_id(incoming):
         trace_id = str(incoming)
     else:
-        trace_id = configured_style().new_trace_id()  # e.g. req_-prefixed: the one id of logs, audit and body
+        trace_id = style.new_trace_id()  # e.g. req_-prefixed: the one id of logs, audit and body
     trace.set_trace_id(trace_id)
     trace.set_current_request(request)
     return trace_id
@@ -105,12 +111,14 @@ class ErrorEnvelopeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.async_mode:
             return self.__acall__(request)
-        trace_id = _start_trace(request)
-        return self._finish(request, self.get_response(request), trace_id)
+        style = configured_style()  # looked up once per request: the id's format and its header's name
+        trace_id = _start_trace(request, style)
+        return self._finish(request, self.get_response(request), trace_id, style.request_id_header)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        trace_id = _start_trace(request)
-        return await self._afinish(request, await self.get_response(request), trace_id)
+        style = configured_style()
+        trace_id = _start_trace(request, style)
+        return await self._afinish(request, await self.get_response(request), trace_id, style.request_id_header)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         """Answer an exception from a plain Django view on an API path."""
@@ -158,19 +166,24 @@ class ErrorEnvelopeMiddleware:
     def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:
         return failure_of(response) is not None or audit.has_pending(request)
 
-    def _finish(self, request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
-        response = self._rewrite(request, response, trace_id)
-        self._after_view(request, response)
-        return self._decorate(request, response)
+    def _finish(
+        self, request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str
+    ) -> HttpResponseBase:
+        response = self._rewrite(request, response, trace_id, id_header)
+        if self._needs_after_view(request, response):  # most successes have nothing to announce or write
+            self._after_view(request, response)
+        return self._decorate(request, response, id_header)
 
-    async def _afinish(self, request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
-        response = self._rewrite(request, response, trace_id)
+    async def _afinish(
+        self, request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str
+    ) -> HttpResponseBase:
+        response = self._rewrite(request, response, trace_id, id_header)
         if self._needs_after_view(request, response):  # receivers and the audit writer use the database
             await sync_to_async(self._after_view, thread_sensitive=True)(request, response)
-        return self._decorate(request, response)
+        return self._decorate(request, response, id_header)
 
     @staticmethod
-    def _rewrite(request: HttpRequest, response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+    def _rewrite(request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str) -> HttpResponseBase:
         if response.status_code >= 400 and not is_envelope(response) and is_api_path(request):
             try:
                 response = _as_envelope(response)
@@ -178,13 +191,13 @@ class ErrorEnvelopeMiddleware:
                 logger.exception("causeloop_errors could not rewrite an error response")
                 response = render_minimal()
                 response._has_been_logged = True  # type: ignore[attr-defined]  # the record above is the one
-        response[configured_style().request_id_header] = trace_id
+        response[id_header] = trace_id
         return response
 
     @staticmethod
-    def _decorate(request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+    def _decorate(request: HttpRequest, response: HttpResponseBase, id_header: str) -> HttpResponseBase:
         extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
-        exposed = (configured_style().request_id_header, "Retry-After")
+        exposed = (id_header, "Retry-After")
         if extra:
             for name, value in extra.items():
                 response[name] = value
