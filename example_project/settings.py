@@ -116,10 +116,13 @@ REST_FRAMEWORK = {
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "causeloop_errors.negotiation.ProblemDetailsNegotiation",
 }
 
+# The envelope style (README, "Envelope styles"): causeloop, problem, identity, capi or helpdesk.
+ERROR_STYLE = os.environ.get("CAUSELOOP_STYLE") or "causeloop"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Causeloop demo API",
-    "DESCRIPTION": "Every failure is the Causeloop error envelope; each operation lists the error statuses it can "
-    "answer, the codes of each status and their details.",
+    "DESCRIPTION": f"Every failure is an error body of the {ERROR_STYLE!r} envelope style; each operation lists the "
+    "error statuses it can answer, the codes of each status and their details.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint does not document itself
     "ENFORCE_NON_BLANK_FIELDS": True,  # DRF refuses "" in a CharField without allow_blank: minLength 1 says so
@@ -131,8 +134,7 @@ CAUSELOOP_ERRORS: dict[str, object] = {
     "WORKSPACE_MODEL": "demo.Workspace",
     "WORKSPACE_KEY_FIELD": "slug",
     "WORKSPACE_MEMBERS": "example_project.demo.models.workspace_members",
-    # The envelope style (README, "Envelope styles"): causeloop, problem, identity, capi or helpdesk.
-    "STYLE": os.environ.get("CAUSELOOP_STYLE") or "causeloop",
+    "STYLE": ERROR_STYLE,
     "PROBLEM_TYPE_BASE_URL": "https://docs.example.com/errors/",  # a placeholder for your error documentation
     "ALLOW_DEBUG_HEADER": True,  # X-Debug answers only with DJANGO_DEBUG=1, and only to staff
 }
