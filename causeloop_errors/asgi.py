@@ -14,7 +14,7 @@ import django
 from django.core.exceptions import BadRequest, RequestDataTooBig
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.core.handlers.asgi import ASGIRequest
-from django.http import HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 
 from causeloop_errors import trace
 from causeloop_errors.conversion import from_exception
@@ -36,10 +36,21 @@ class ASGIHandler(DjangoASGIHandler):
             return created
         style = configured_style()
         trace.set_trace_id(style.new_trace_id())
+        trace.set_current_request(_stand_in(scope, path_info))  # what the renderer may negotiate on
         cause = RequestDataTooBig() if refusal.status_code == 413 else BadRequest()
         envelope = render(from_exception(cause))
         expose_headers(envelope, (style.request_id_header, "Retry-After"))
         return None, envelope
+
+
+def _stand_in(scope: Mapping[str, Any], path_info: str) -> HttpRequest:
+    """Return a request carrying only what rendering reads (``Accept``, the path): Django refused to build one."""
+    request = HttpRequest()
+    request.path = request.path_info = path_info
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            request.META["HTTP_ACCEPT"] = value.decode("latin-1")
+    return request
 
 
 def get_asgi_application() -> ASGIHandler:

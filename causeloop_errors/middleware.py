@@ -17,6 +17,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.cache import patch_vary_headers
 
 from causeloop_errors import audit, signals, trace
 from causeloop_errors.conf import app_settings
@@ -87,7 +88,9 @@ def _start_trace(request: HttpRequest, style: Style) -> str:
 def _as_envelope(response: HttpResponseBase) -> HttpResponseBase:
     envelope = render(from_status(response.status_code, response.headers))
     for name, value in response.headers.items():
-        if name.lower() not in _NOT_COPIED and name not in envelope.headers:
+        if name.lower() == "vary":  # both vary: the original (e.g. on Cookie) and the envelope (on Accept)
+            patch_vary_headers(envelope, [item.strip() for item in value.split(",") if item.strip()])
+        elif name.lower() not in _NOT_COPIED and name not in envelope.headers:
             envelope[name] = value
     envelope.cookies = response.cookies
     envelope._resource_closers.extend(response._resource_closers)  # type: ignore[attr-defined]

@@ -36,6 +36,7 @@ def _names_of(named: Callable[..., Any]) -> frozenset[str]:
 
 
 def _target(request: Any, view: Any, rules: tuple[Rule, ...]) -> Target:
+    """Return what ``rules`` (every live rule: one stage's rules can override the other's) can match on."""
     needs_workspace = any(rule.workspace_key or rule.key == "workspace" for rule in rules)
     needs_names = any(rule.view_names or rule.scopes for rule in rules)
     return Target(
@@ -57,18 +58,17 @@ def check_view(request: Any, view_func: Any) -> None:
         return
     view = getattr(view_func, "cls", None) or getattr(view_func, "view_class", None) or view_func
     kinds = IP_ONLY if isinstance(view, type) and issubclass(view, APIView) else EVERY_KEY
-    relevant = tuple(rule for rule in rules if ratelimits.kind_of(rule) in kinds)
-    if relevant:
-        ratelimits.evaluate(request, _target(request, view, relevant), kinds)
+    if any(ratelimits.kind_of(rule) in kinds for rule in rules):
+        ratelimits.evaluate(request, _target(request, view, rules), kinds)
 
 
 class RateLimitRuleThrottle(BaseThrottle):
     """DRF stage: count user, token and workspace rules with the authenticated principal."""
 
     def allow_request(self, request: Any, view: Any) -> bool:
-        relevant = tuple(rule for rule in ratelimits.live_rules(request) if ratelimits.kind_of(rule) in PRINCIPALS)
-        if relevant:
-            ratelimits.evaluate(request, _target(request, type(view), relevant), PRINCIPALS)
+        rules = ratelimits.live_rules(request)
+        if any(ratelimits.kind_of(rule) in PRINCIPALS for rule in rules):
+            ratelimits.evaluate(request, _target(request, type(view), rules), PRINCIPALS)
         return True  # a refusal is raised as the rule's own 429, not DRF's generic Throttled
 
     def wait(self) -> float | None:

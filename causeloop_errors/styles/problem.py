@@ -16,6 +16,8 @@ from http import HTTPStatus
 from typing import Any, ClassVar
 from urllib.parse import quote
 
+from django.utils.encoding import escape_uri_path
+
 from causeloop_errors.catalog import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.envelope import Failure
@@ -68,7 +70,7 @@ class ProblemStyle(Style):
             body["detail"] = message
         path = getattr(request, "path", None)
         if path:
-            body["instance"] = path  # the path only: a query string may carry tokens
+            body["instance"] = escape_uri_path(path)  # a URI reference; the path only: a query may carry tokens
         body["code"] = code
         body["trace_id"] = trace_id
         fields = field_errors(failure)

@@ -16,23 +16,30 @@ REQUIRED_MEMBERS = ("code", "message", "trace_id")
 _BODY_PREVIEW = 1000
 
 Shape = Callable[[Any], dict[str, Any]]
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+def _require(condition: bool, message: str) -> None:
+    """Raise ``AssertionError`` unless ``condition``: explicit, so ``python -O`` cannot strip the checks."""
+    if not condition:
+        raise AssertionError(message)
 
 
 def causeloop_error(body: Any) -> dict[str, Any]:
     """Return the ``error`` member of the Causeloop envelope ``body``; raise AssertionError if it is not one."""
-    assert isinstance(body, dict), f"the body is not a JSON object but {type(body).__name__}"
-    assert list(body) == ["error"], f"the body must have exactly one member, 'error'; it has {sorted(body)}"
+    _require(isinstance(body, dict), f"the body is not a JSON object but {type(body).__name__}")
+    _require(list(body) == ["error"], f"the body must have exactly one member, 'error'; it has {sorted(body)}")
     error = body["error"]
-    assert isinstance(error, dict), f"'error' is not an object but {type(error).__name__}"
+    _require(isinstance(error, dict), f"'error' is not an object but {type(error).__name__}")
     missing = [name for name in REQUIRED_MEMBERS if name not in error]
-    assert not missing, f"'error' lacks {missing}"
+    _require(not missing, f"'error' lacks {missing}")
     unknown = sorted(set(error) - ERROR_MEMBERS)
-    assert not unknown, f"'error' has members outside the contract: {unknown}"
+    _require(not unknown, f"'error' has members outside the contract: {unknown}")
     for name in REQUIRED_MEMBERS:
-        assert isinstance(error[name], str) and error[name], f"error.{name} must be a non-empty string"
+        _require(isinstance(error[name], str) and bool(error[name]), f"error.{name} must be a non-empty string")
     if "details" in error:
         details = error["details"]
-        assert isinstance(details, dict) and details, "error.details, when present, must be a non-empty object"
+        _require(isinstance(details, dict) and bool(details), "error.details, when present, must be a non-empty object")
     return error
 
 
@@ -59,10 +66,10 @@ def _is_json(content_type: str | None) -> bool:
     return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
 
 
-def read_error(response: Any, *, shape: Shape = causeloop_error) -> dict[str, Any]:
-    """Return the error member of an envelope response whose trace_id is its ``X-Request-Id``, at any status."""
+def read_error(response: Any, *, shape: Shape = causeloop_error, id_header: str = REQUEST_ID_HEADER) -> dict[str, Any]:
+    """Return the error member of an envelope response whose trace_id is its ``id_header``, at any status."""
     content_type = _header(response, "Content-Type")
-    assert _is_json(content_type), f"the response is not JSON (Content-Type: {content_type}){_describe(response)}"
+    _require(_is_json(content_type), f"the response is not JSON (Content-Type: {content_type}){_describe(response)}")
     try:
         body = json.loads(_content(response))
     except ValueError:
@@ -71,10 +78,11 @@ def read_error(response: Any, *, shape: Shape = causeloop_error) -> dict[str, An
         error = shape(body)
     except AssertionError as exc:
         raise AssertionError(f"not an error envelope: {exc}{_describe(response)}") from None
-    request_id = _header(response, "X-Request-Id")
-    assert request_id is not None, f"the response has no X-Request-Id header{_describe(response)}"
-    assert error["trace_id"] == request_id, (
-        f"error.trace_id {error['trace_id']!r} differs from X-Request-Id {request_id!r}{_describe(response)}"
+    request_id = _header(response, id_header)
+    _require(request_id is not None, f"the response has no {id_header} header{_describe(response)}")
+    _require(
+        error["trace_id"] == request_id,
+        f"error.trace_id {error['trace_id']!r} differs from {id_header} {request_id!r}{_describe(response)}",
     )
     return error
 
@@ -88,30 +96,47 @@ def assert_error_envelope(
     message: str | None = None,
     headers: Mapping[str, str] | None = None,
     shape: Shape = causeloop_error,
+    id_header: str = REQUEST_ID_HEADER,
 ) -> dict[str, Any]:
     """Assert ``response`` is the envelope of ``status`` and ``code`` (and ``details``, ``message``); return it.
 
     ``details`` is compared whole; leave it out to accept any, pass ``None`` to require none.
-    ``headers`` are response headers that must have exactly these values.
+    ``headers`` are response headers that must have exactly these values. Whatever the code, a 401 must carry
+    ``WWW-Authenticate`` and a 429 a ``Retry-After`` of whole seconds, at least 1, as the contract says.
     """
-    assert response.status_code == status, f"expected status {status}, got {response.status_code}{_describe(response)}"
-    error = read_error(response, shape=shape)
-    assert error["code"] == code, f"expected code {code!r}, got {error['code']!r}{_describe(response)}"
+    _require(
+        response.status_code == status, f"expected status {status}, got {response.status_code}{_describe(response)}"
+    )
+    error = read_error(response, shape=shape, id_header=id_header)
+    _require_status_headers(response)
+    _require(error["code"] == code, f"expected code {code!r}, got {error['code']!r}{_describe(response)}")
     if message is not None:
-        assert error["message"] == message, f"expected message {message!r}, got {error['message']!r}"
+        _require(error["message"] == message, f"expected message {message!r}, got {error['message']!r}")
     if details is not ...:
         actual = error.get("details")
-        assert actual == details, f"expected details {details!r}, got {actual!r}{_describe(response)}"
+        _require(actual == details, f"expected details {details!r}, got {actual!r}{_describe(response)}")
     for name, value in (headers or {}).items():
         actual_header = _header(response, name)
-        assert actual_header == value, f"expected header {name}: {value!r}, got {actual_header!r}{_describe(response)}"
+        _require(
+            actual_header == value, f"expected header {name}: {value!r}, got {actual_header!r}{_describe(response)}"
+        )
     return error
 
 
-def is_error_envelope(response: Any, *, shape: Shape = causeloop_error) -> bool:
-    """Return whether ``response`` is an error envelope (any status) whose trace_id is its ``X-Request-Id``."""
+def _require_status_headers(response: Any) -> None:
+    """Require the headers the contract ties to a status: ``WWW-Authenticate`` on 401, ``Retry-After`` on 429."""
+    if response.status_code == 401:
+        _require(bool(_header(response, "WWW-Authenticate")), f"a 401 without WWW-Authenticate{_describe(response)}")
+    if response.status_code == 429:
+        wait = _header(response, "Retry-After") or ""
+        whole = wait.isascii() and wait.isdigit() and int(wait) >= 1
+        _require(whole, f"a 429 needs Retry-After in whole seconds >= 1, got {wait!r}{_describe(response)}")
+
+
+def is_error_envelope(response: Any, *, shape: Shape = causeloop_error, id_header: str = REQUEST_ID_HEADER) -> bool:
+    """Return whether ``response`` is an error envelope (any status) whose trace_id is its ``id_header``."""
     try:
-        read_error(response, shape=shape)
+        read_error(response, shape=shape, id_header=id_header)
     except AssertionError:
         return False
     return True
@@ -119,4 +144,4 @@ def is_error_envelope(response: Any, *, shape: Shape = causeloop_error) -> bool:
 
 def assert_not_error_envelope(response: Any, *, shape: Shape = causeloop_error) -> None:
     """Assert ``response`` is not an error envelope (a success, or a page outside the API prefixes)."""
-    assert not is_error_envelope(response, shape=shape), f"the response is an error envelope{_describe(response)}"
+    _require(not is_error_envelope(response, shape=shape), f"the response is an error envelope{_describe(response)}")
