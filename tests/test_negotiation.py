@@ -70,3 +70,14 @@ def test_the_negotiation_class_or_negotiation_off_passes_w003(settings: Any) -> 
     assert checks.check_problem_negotiation() == []  # off
     settings.CAUSELOOP_ERRORS = {**settings.CAUSELOOP_ERRORS, "NEGOTIATE_PROBLEM_DETAILS": True}
     assert checks.check_problem_negotiation() == []  # the example project's REST_FRAMEWORK names the class
+
+
+@pytest.mark.usefixtures("negotiable")
+def test_problem_json_with_parameters_is_negotiated_too(client: Client, demo_headers: dict[str, str]) -> None:
+    accept = f"{PROBLEM}; charset=utf-8"
+
+    success = client.get("/api/issues", HTTP_ACCEPT=accept, headers=demo_headers)
+    failure = client.get("/api/issues/iss_nope", HTTP_ACCEPT=accept, headers=demo_headers)
+
+    assert (success.status_code, success["Content-Type"]) == (200, "application/json")
+    assert (failure.status_code, failure["Content-Type"]) == (404, PROBLEM)

@@ -172,7 +172,29 @@ def test_a_client_accepting_only_problem_details_gets_the_views_error_not_a_406(
 
 @pytest.mark.parametrize(
     "accept",
-    ["application/json", "*/*", "application/json, application/problem+json", "application/problem+json;q=0.5, */*"],
+    [
+        "application/problem+json; charset=utf-8",
+        "application/problem+json; charset=utf-8, application/json;q=0.5",
+        "application/json;q=0.5, application/problem+json; charset=utf-8",
+    ],
+)
+def test_problem_details_asked_for_with_parameters_are_still_negotiated(
+    use_style: Any, raised: Raise, accept: str
+) -> None:
+    use_style("causeloop", NEGOTIATE_PROBLEM_DETAILS=True)
+    response = raised(lambda: Conflict(), HTTP_ACCEPT=accept)
+    assert response["Content-Type"] == PROBLEM_JSON and body(response)["code"] == "conflict"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "application/json",
+        "*/*",
+        "application/json, application/problem+json",
+        "application/problem+json;q=0.5, */*",
+        "application/json; charset=utf-8, application/problem+json; charset=utf-8;q=0.5",
+    ],
 )
 def test_a_client_preferring_json_keeps_the_configured_style(use_style: Any, raised: Raise, accept: str) -> None:
     use_style("causeloop", NEGOTIATE_PROBLEM_DETAILS=True)

@@ -28,7 +28,7 @@ SHORT_NAMES = {
     "capi": "causeloop_errors.styles.capi.CapiStyle",
     "helpdesk": "causeloop_errors.styles.helpdesk.HelpdeskStyle",
 }
-_NEGOTIATED = ["application/json", PROBLEM_JSON]  # */* matches both: the first, the configured style, wins
+_JSON_OR_WILDCARD = frozenset({"application/json", "application/*", "*/*"})
 
 __all__ = ["SHORT_NAMES", "Style", "configured_style", "load", "style_error", "style_for"]
 
@@ -72,5 +72,20 @@ def style_for(request: Any) -> Style:
     style = configured_style()
     if request is None or not app_settings.NEGOTIATE_PROBLEM_DETAILS or isinstance(style, ProblemStyle):
         return style
-    accepted = request.get_preferred_type(_NEGOTIATED) if hasattr(request, "get_preferred_type") else None
-    return load("problem") if accepted == PROBLEM_JSON else style
+    return load("problem") if _prefers_problem(request) else style
+
+
+def _prefers_problem(request: Any) -> bool:
+    """Return whether the request's ``Accept`` ranks problem details above JSON.
+
+    Like ``HttpRequest.get_preferred_type``, but on the types alone: Django matches a type sent with parameters
+    (``application/problem+json; charset=utf-8``) only against the same parameters. A wildcard accepts both
+    and leaves the configured style.
+    """
+    for accepted in getattr(request, "accepted_types", ()):  # most preferred first, as Django orders them
+        kind = f"{accepted.main_type}/{accepted.sub_type}".lower()
+        if kind == PROBLEM_JSON:
+            return True
+        if kind in _JSON_OR_WILDCARD:
+            return False
+    return False
