@@ -200,11 +200,11 @@ class ErrorEnvelopeMiddleware:
     @staticmethod
     def _decorate(request: HttpRequest, response: HttpResponseBase, id_header: str) -> HttpResponseBase:
         extra = getattr(request, RESPONSE_HEADERS_ATTRIBUTE, None)  # e.g. a policy's grace-period warning
-        exposed = (id_header, "Retry-After")
         if extra:
             for name, value in extra.items():
                 response[name] = value
-            expose_headers(response, (*exposed, *extra))
-        else:
-            expose_headers(response, exposed)
+        # Only a cross-origin request (a browser sends Origin) needs its headers exposed: for the others the
+        # header would change nothing, so they do not pay for it.
+        if "HTTP_ORIGIN" in request.META:
+            expose_headers(response, (id_header, "Retry-After", *(extra or ())))
         return response

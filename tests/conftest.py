@@ -161,6 +161,16 @@ def demo_headers(demo_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {demo_token}"}
 
 
+CROSS_ORIGIN = "https://app.example"
+
+
+@pytest.fixture
+def cross_origin(error_client: Client) -> Client:
+    """Make the shared test client's requests cross-origin (an ``Origin`` header, as a browser sends)."""
+    error_client.defaults["HTTP_ORIGIN"] = CROSS_ORIGIN
+    return error_client
+
+
 @pytest.fixture
 def client(error_client: Client) -> Client:
     """A test client that answers server errors like a real server instead of re-raising them (the plugin's)."""

@@ -65,7 +65,7 @@ def exposed(response: Any) -> set[str]:
 def test_the_eleventh_post_auth_token_from_one_ip_in_a_minute_is_429_rate_limited() -> None:
     seed()
     ip, other_ip = unused_ips(2)
-    client = Client(REMOTE_ADDR=ip)
+    client = Client(REMOTE_ADDR=ip, HTTP_ORIGIN="https://app.example")  # cross-origin: pacing headers exposed
 
     for sent in range(1, LIMIT + 1):
         response = post_token(client)

@@ -202,9 +202,15 @@ def test_malformed_incoming_request_id_is_replaced(client: Client, bad: str) -> 
     assert is_uuid(response["X-Request-Id"])
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_expose_headers_are_appended_never_overwritten(client: Client) -> None:
     response = client.get("/api/ok")
     assert response["Access-Control-Expose-Headers"] == "X-Request-Id, Retry-After"
+
+
+def test_a_same_origin_or_non_browser_request_gets_no_expose_header(client: Client) -> None:
+    response = client.get("/api/ok")
+    assert "X-Request-Id" in response and "Access-Control-Expose-Headers" not in response
 
 
 def test_expose_headers_keep_existing_values() -> None:

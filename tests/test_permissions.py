@@ -137,6 +137,7 @@ def test_denials_are_signalled_with_code_and_details(client: Client, policies: N
     ]
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_grace_period_header_reaches_the_client_and_is_exposed(client: Client, policies: None, bob: User) -> None:
     from datetime import timedelta
 

@@ -175,6 +175,7 @@ def test_retry_after_and_reset_round_the_wait_up_to_the_next_window(
 # --- pacing headers --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_success_and_failure_responses_of_a_covered_request_carry_pacing_headers(
     client: Client, clock: RateLimitClock, rate_limit_rule: Make
 ) -> None:
@@ -203,6 +204,7 @@ def test_requests_no_rule_covers_carry_no_pacing_headers(
     assert not set(PACING) & _exposed(response)
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_ietf_ratelimit_fields_are_sent_only_with_the_setting(
     client: Client, clock: RateLimitClock, rate_limit_rule: Make, settings: Any
 ) -> None:
@@ -392,6 +394,7 @@ def test_fail_open_lets_requests_through_and_warns_once_a_minute_per_rule_with_t
     assert {record.trace_id for record in app_warnings[2:]} == {later["X-Request-Id"]}
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_fail_closed_answers_503_service_unavailable_with_retry_after(
     client: Client, raising_cache: None, monotonic: _Monotonic, rate_limit_rule: Make
 ) -> None:

@@ -109,6 +109,7 @@ def test_500_internal_error_example(raised: Raise) -> None:
     assert (response.status_code, body(response)) == (500, expected)
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_request_id_example_header_on_errors_and_successes(api_client: Client, raised: Raise) -> None:
     # 002_8f97c19cdbc890f9.txt, line 96: "X-Request-ID: req_abc123xyz" on all responses
     failed = raised(lambda: Conflict())

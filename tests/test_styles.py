@@ -86,6 +86,7 @@ def test_check_reports_non_boolean_switches_and_a_non_string_base_url(settings: 
     assert len([m for m in check_settings() if m.id == "causeloop_errors.E005"]) == 3
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_a_host_style_in_a_few_lines(use_style: Any, raised: Raise, api_client: Client) -> None:
     use_style("tests.test_styles.TicketStyle")
     response = raised(lambda: Forbidden())
@@ -162,6 +163,7 @@ def test_schemas_list_the_per_resource_and_variant_codes(use_style: Any) -> None
 
 
 @pytest.mark.parametrize("name", STYLES)
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_statuses_and_headers_outside_the_body_are_shared(use_style: Any, raised: Raise, name: str) -> None:
     use_style(name)
     limited = raised(lambda: drf.Throttled(wait=4.2))

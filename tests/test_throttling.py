@@ -183,6 +183,7 @@ def test_principal_rules_are_not_counted_on_a_drf_view_without_the_throttle_clas
     assert _statuses(client, 3, "/api/rl/unthrottled", **_as("alice")) == [200, 200, 200]
 
 
+@pytest.mark.usefixtures("cross_origin")  # browsers only read exposed headers cross-origin
 def test_a_refusal_in_the_throttle_stage_is_the_rules_own_429_with_pacing_headers(
     client: Client, rate_limit_rule: Make, alice: User
 ) -> None:
