@@ -24,7 +24,8 @@ demo: install
 	@echo "Serving the example API on http://127.0.0.1:$(PORT)/ in the $(STYLE) style  (README: 'Walkthrough' lists what to try)"
 	@echo "  curl -i http://127.0.0.1:$(PORT)/api/nope"
 	@echo "  curl -i -X POST http://127.0.0.1:$(PORT)/auth/token -H 'Content-Type: application/json' -d '{\"username\":\"alice\",\"password\":\"demo-password\",\"workspace\":\"initech\"}'"
-	CAUSELOOP_STYLE=$(STYLE) $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	# --insecure: serve the admin's and the API docs' static files with DEBUG off (a demo, never production)
+	CAUSELOOP_STYLE=$(STYLE) $(PY) manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .
