@@ -100,6 +100,8 @@ def record(
 ) -> None:
     """Write one audit event (or count one more occurrence of an identical one). Never raises."""
     try:
+        if dedup is not None and not transaction.get_connection().in_atomic_block and _count_again(dedup):
+            return  # a repeat, counted by one UPDATE: alone in autocommit it needs no transaction of its own
         fields = {
             "action": action[:64],
             "code": code[:64],
@@ -115,22 +117,36 @@ def record(
         logger.exception("Could not write the audit event %s", action)
 
 
+def _count_again(dedup: str) -> bool:
+    """Count one more occurrence of the event ``dedup`` names; return False when there is none yet."""
+    from causeloop_errors.models import AuditEvent
+
+    again = {"occurrences": F("occurrences") + 1, "last_seen_at": timezone.now(), "last_trace_id": _trace_id()}
+    return bool(AuditEvent.objects.filter(dedup_key=_digest(dedup)).update(**again))
+
+
 def _write(fields: dict[str, Any], dedup: str | None) -> None:
     from causeloop_errors.models import AuditEvent
 
-    trace_id = trace.get_trace_id() or "-"
+    trace_id = _trace_id()
     if dedup is None:
         AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, **fields)
         return
-    digest = hashlib.sha256(dedup.encode()).hexdigest()
-    again = {"occurrences": F("occurrences") + 1, "last_seen_at": timezone.now(), "last_trace_id": trace_id}
-    if AuditEvent.objects.filter(dedup_key=digest).update(**again):
+    if _count_again(dedup):
         return
     try:
         with transaction.atomic():
-            AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=digest, **fields)
+            AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=_digest(dedup), **fields)
     except IntegrityError:  # another process inserted it first
-        AuditEvent.objects.filter(dedup_key=digest).update(**again)
+        _count_again(dedup)
+
+
+def _trace_id() -> str:
+    return trace.get_trace_id() or "-"
+
+
+def _digest(dedup: str) -> str:
+    return hashlib.sha256(dedup.encode()).hexdigest()
 
 
 def defer(request: Any, **event: Any) -> None:
