@@ -607,6 +607,35 @@ def test_an_audited_request_costs_one_insert_and_a_repeat_of_it_one_update(clien
     assert _inserts(_audit_queries(crash)) == len(_audit_queries(crash)) == 1
 
 
+def test_a_repeat_moves_last_seen_and_last_trace_id_and_keeps_the_first(client: Client, bob: User) -> None:
+    first = client.get("/api/audit/fail/forbidden", **_token())
+    [event] = AuditEvent.objects.filter(code="forbidden")
+    time.sleep(0.01)
+
+    repeat = client.get("/api/audit/fail/forbidden", **_token())
+
+    event.refresh_from_db()
+    assert event.occurrences == 2
+    assert (event.trace_id, event.last_trace_id) == (first["X-Request-Id"], repeat["X-Request-Id"])
+    assert event.created_at < event.last_seen_at  # written by the repeat, a moment later, as an aware datetime
+    assert event.last_seen_at.utcoffset() is not None
+
+
+def test_a_repeat_inside_a_transaction_is_counted_in_a_savepoint(client: Client, bob: User) -> None:
+    client.get("/api/audit/fail/forbidden", **_token())
+    [event] = AuditEvent.objects.filter(code="forbidden")
+    dedup = "forbidden-repeat"
+    audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)  # a new key: one more row
+
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)
+
+    assert AuditEvent.objects.get(dedup_key=audit._digest(dedup)).occurrences == 2
+    assert any(query["sql"].startswith("SAVEPOINT") for query in queries.captured_queries)
+    event.refresh_from_db()
+    assert event.occurrences == 1
+
+
 def test_each_refused_request_of_a_flood_costs_one_update(
     client: Client, flood_clock: RateLimitClock, rate_limit_rule: Callable[..., RateLimitRule]
 ) -> None:
