@@ -101,8 +101,12 @@ def record(
 ) -> None:
     """Write one audit event (or count one more occurrence of an identical one). Never raises."""
     try:
-        if dedup is not None and not _connection().in_atomic_block and _count_again(dedup):
-            return  # a repeat, counted by one UPDATE: alone in autocommit it needs no transaction of its own
+        connection = _connection()
+        counted_already = False  # a first occurrence tried its UPDATE here already: _write goes on to the INSERT
+        if dedup is not None and connection.get_autocommit() and not connection.in_atomic_block:
+            if _count_again(dedup):
+                return  # a repeat, counted by one UPDATE: in autocommit it needs no transaction of its own
+            counted_already = True
         fields = {
             "action": action[:64],
             "code": code[:64],
@@ -112,8 +116,8 @@ def record(
             **_from_request(request),
             **_actor(actor, request),
         }
-        with transaction.atomic():  # a savepoint: a failed write never spoils the caller's transaction
-            _write(fields, dedup)
+        with transaction.atomic(using=connection.alias):  # a failed write never spoils the caller's transaction
+            _write(fields, dedup, counted_already)
     except Exception:
         logger.exception("Could not write the audit event %s", action)
 
@@ -127,8 +131,8 @@ def _connection() -> BaseDatabaseWrapper:
 def _count_again(dedup: str) -> bool:
     """Count one more occurrence of the event ``dedup`` names; return False when there is none yet.
 
-    One UPDATE with ``occurrences = occurrences + 1`` (atomic, so concurrent repeats all count), written as SQL
-    once per database vendor: building it through the ORM cost as much as the rest of the request.
+    One UPDATE with ``occurrences = occurrences + 1`` (atomic, so concurrent repeats all count); its SQL text is
+    built once per database vendor: building it through the ORM cost as much as the rest of the request.
     """
     connection = _connection()
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -154,17 +158,17 @@ def _update_sql(vendor: str) -> str:
 _REPEAT_COLUMNS = ("occurrences", "last_seen_at", "last_trace_id", "dedup_key")
 
 
-def _write(fields: dict[str, Any], dedup: str | None) -> None:
+def _write(fields: dict[str, Any], dedup: str | None, counted_already: bool = False) -> None:
     from causeloop_errors.models import AuditEvent
 
     trace_id = _trace_id()
     if dedup is None:
         AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, **fields)
         return
-    if _count_again(dedup):
+    if not counted_already and _count_again(dedup):
         return
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=_connection().alias):
             AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=_digest(dedup), **fields)
     except IntegrityError:  # another process inserted it first
         _count_again(dedup)

@@ -203,8 +203,6 @@ class ErrorEnvelopeMiddleware:
         if extra:
             for name, value in extra.items():
                 response[name] = value
-        # Only a cross-origin request (a browser sends Origin) needs its headers exposed: for the others the
-        # header would change nothing, so they do not pay for it.
-        if "HTTP_ORIGIN" in request.META:
-            expose_headers(response, (id_header, "Retry-After", *(extra or ())))
+        # On every response, not only those to a request with Origin: a cache may serve one to the other.
+        expose_headers(response, (id_header, "Retry-After", *(extra or ())))
         return response

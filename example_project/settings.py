@@ -126,10 +126,10 @@ SPECTACULAR_SETTINGS = {
     "error statuses it can answer, the codes of each status and their details.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,  # the schema endpoint does not document itself
-    "ENFORCE_NON_BLANK_FIELDS": True,
+    "ENFORCE_NON_BLANK_FIELDS": True,  # DRF refuses "" in a CharField without allow_blank: minLength 1 says so
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",  # DRF refuses "" in a CharField without allow_blank: minLength 1 says so
+    "REDOC_DIST": "SIDECAR",
 }
 
 CAUSELOOP_ERRORS: dict[str, object] = {

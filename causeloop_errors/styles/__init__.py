@@ -12,6 +12,7 @@ import logging
 from functools import cache
 from typing import Any
 
+from django.http.request import MediaType
 from django.utils.module_loading import import_string
 
 from causeloop_errors.conf import DEFAULTS, app_settings
@@ -82,10 +83,20 @@ def _prefers_problem(request: Any) -> bool:
     (``application/problem+json; charset=utf-8``) only against the same parameters. A wildcard accepts both
     and leaves the configured style.
     """
-    for accepted in getattr(request, "accepted_types", ()):  # most preferred first, as Django orders them
+    for accepted in getattr(request, "accepted_types", ()):  # most preferred first, q=0 left out, as Django does
         kind = f"{accepted.main_type}/{accepted.sub_type}".lower()
         if kind == PROBLEM_JSON:
             return True
-        if kind in _JSON_OR_WILDCARD:
-            return False
+        if kind in _JSON_OR_WILDCARD:  # a wildcard covers both: JSON wins, unless the client refused it (q=0)
+            return kind != "application/json" and _refuses_json(request)
     return False
+
+
+def _refuses_json(request: Any) -> bool:
+    """Return whether ``Accept`` names ``application/json`` with ``q=0`` (and not problem details so)."""
+    refused = {
+        f"{media.main_type}/{media.sub_type}".lower()
+        for token in request.headers.get("Accept", "").split(",")
+        if token.strip() and (media := MediaType(token)).quality == 0
+    }
+    return "application/json" in refused and PROBLEM_JSON not in refused
