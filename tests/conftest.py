@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 import zlib
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from causeloop_errors import rules as rate_limit_rules
 from causeloop_errors.models import RateLimitRule
 from causeloop_errors.policies import store
+from causeloop_errors.trace import TraceIdFilter
 from example_project.demo import tokens
 from example_project.demo.models import Membership, Scope, Workspace
 
@@ -189,3 +191,27 @@ def no_request_in_flight() -> None:
     from causeloop_errors import trace
 
     trace.clear_trace_id()
+
+
+class ListHandler(logging.Handler):
+    """Keep the log records of a test, with their trace id."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(TraceIdFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def request_log() -> Iterator[ListHandler]:
+    """Collect the records of ``django.request``, ``django.security`` and ``causeloop_errors`` made in the test."""
+    handler = ListHandler()
+    loggers = [logging.getLogger(name) for name in ("django.request", "django.security", "causeloop_errors")]
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield handler
+    for logger in loggers:
+        logger.removeHandler(handler)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.http import HttpResponseBase
 from django.test import Client
 
-from causeloop_errors.trace import TraceIdFilter
 from tests import style_views
 
 Raise = Callable[..., HttpResponseBase]
@@ -45,27 +43,3 @@ def raised(api_client: Client, monkeypatch: pytest.MonkeyPatch) -> Raise:
 def body(response: HttpResponseBase) -> Any:
     """Return the JSON body of ``response``."""
     return json.loads(response.content)  # type: ignore[attr-defined]
-
-
-class ListHandler(logging.Handler):
-    """Keep the records of the app's and Django's request loggers, with their trace id."""
-
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self.addFilter(TraceIdFilter())
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def request_log() -> Iterator[ListHandler]:
-    """Collect the records of ``django.request`` and ``causeloop_errors`` made during the test."""
-    handler = ListHandler()
-    loggers = [logging.getLogger(name) for name in ("django.request", "causeloop_errors")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -11,30 +10,9 @@ from django.core.signals import got_request_exception
 from django.test import Client, override_settings
 
 from causeloop_errors.middleware import MIDDLEWARE_PATH
-from causeloop_errors.trace import TraceIdFilter
+from tests.conftest import ListHandler
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db]
-
-
-class _ListHandler(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-        self.addFilter(TraceIdFilter())
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def request_log() -> Iterator[_ListHandler]:
-    handler = _ListHandler()
-    loggers = [logging.getLogger(name) for name in ("django.request", "django.security", "causeloop_errors")]
-    for logger in loggers:
-        logger.addHandler(handler)
-    yield handler
-    for logger in loggers:
-        logger.removeHandler(handler)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +26,7 @@ def request_log() -> Iterator[_ListHandler]:
 )
 @override_settings(MIDDLEWARE=[MIDDLEWARE_PATH, "tests.core_middleware.ExplodingMiddleware", *settings.MIDDLEWARE[1:]])
 def test_one_500_produces_exactly_one_error_record_with_trace_id_and_traceback(
-    request_log: _ListHandler, path: str, headers: dict[str, str]
+    request_log: ListHandler, path: str, headers: dict[str, str]
 ) -> None:
     response = Client(raise_request_exception=False).get(path, **headers)
     assert response.status_code == 500
@@ -73,14 +51,14 @@ def test_unexpected_exception_sends_got_request_exception_once() -> None:
     assert len(received) == 1
 
 
-def test_expected_errors_are_not_reported_as_exceptions(request_log: _ListHandler) -> None:
+def test_expected_errors_are_not_reported_as_exceptions(request_log: ListHandler) -> None:
     Client(raise_request_exception=False).get("/api/raise/api_conflict")
     assert not [record for record in request_log.records if record.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("path", ["/api/raise/api_conflict", "/api/plain/raise/api_conflict"], ids=["drf", "plain"])
 def test_a_rendering_bug_is_reported_once_and_still_answered_with_an_envelope(
-    request_log: _ListHandler, monkeypatch: pytest.MonkeyPatch, path: str
+    request_log: ListHandler, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("renderer exploded")
@@ -102,7 +80,7 @@ def test_example_logging_config_puts_the_trace_id_filter_on_its_handler() -> Non
     assert "%(trace_id)s" in settings.LOGGING["formatters"][handler["formatter"]]["format"]
 
 
-def test_warning_records_made_during_a_request_carry_its_trace_id(request_log: _ListHandler) -> None:
+def test_warning_records_made_during_a_request_carry_its_trace_id(request_log: ListHandler) -> None:
     response = Client(raise_request_exception=False).get("/api/raise/api_conflict")
     warnings = [record for record in request_log.records if record.levelno == logging.WARNING]
     assert warnings and all(record.trace_id == response["X-Request-Id"] for record in warnings)  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -18,10 +17,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.test import Client
 from django.urls import path
 
-from causeloop_errors.asgi import ASGIHandler
 from causeloop_errors.models import RateLimitRule
 from causeloop_errors.testing import assert_error_envelope
 from tests.conftest import RateLimitClock
+from tests.test_asgi import _call as asgi_call
 
 HERE = "tests.test_review_regressions"
 Make = Callable[..., RateLimitRule]
@@ -126,39 +125,6 @@ def test_problem_instance_is_a_uri_reference(negotiable: Callable[..., None], ap
     assert json.loads(response.content)["instance"] == "/api/no%20such/caf%C3%A9"
 
 
-async def _asgi_get(path: str, query_string: bytes, headers: list[tuple[bytes, bytes]]) -> tuple[dict[str, str], Any]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query_string,
-        "root_path": "",
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    inbox = [{"type": "http.request", "body": b"", "more_body": False}]
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        if inbox:
-            return inbox.pop(0)
-        await asyncio.Event().wait()
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    await ASGIHandler()(scope, receive, send)
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    content = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
-    return {k.decode().lower(): v.decode() for k, v in start["headers"]}, json.loads(content)
-
-
 @pytest.mark.django_db
 @pytest.mark.urls("tests.urls")
 def test_an_asgi_early_refusal_honours_negotiated_problem_details(
@@ -167,7 +133,10 @@ def test_an_asgi_early_refusal_honours_negotiated_problem_details(
     monkeypatch.setitem(connection.settings_dict, "ATOMIC_REQUESTS", False)
     negotiable("causeloop")
 
-    headers, body = async_to_sync(_asgi_get)("/api/ok", b"q=\xff", [(b"accept", b"application/problem+json")])
+    status, headers, content = async_to_sync(asgi_call)(
+        "/api/ok", b"q=\xff", headers=[(b"accept", b"application/problem+json")]
+    )
+    body = json.loads(content)
 
-    assert headers["content-type"] == "application/problem+json"
+    assert status == 400 and headers["content-type"] == "application/problem+json"
     assert body["status"] == 400 and body["trace_id"] == headers["x-request-id"]

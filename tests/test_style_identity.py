@@ -13,13 +13,13 @@ from rest_framework import exceptions as drf
 from causeloop_errors.exceptions import APIError, Conflict, NotFound, Unauthorized
 from causeloop_errors.models import AuditEvent
 from tests import style_support
-from tests.style_support import REQ_ID, TIMESTAMP, ListHandler, Raise, body
+from tests.conftest import ListHandler
+from tests.style_support import REQ_ID, TIMESTAMP, Raise, body
 
 pytestmark = [pytest.mark.urls("tests.style_views"), pytest.mark.django_db]
 
 # The shared fixtures, by name.
 raised = style_support.raised
-request_log = style_support.request_log
 use_style = style_support.use_style
 
 
