@@ -185,6 +185,10 @@ def _bad_policy_values(raw: Mapping[str, Any]) -> list[str]:
     seconds = raw.get("AUDIT_DEDUP_SECONDS", 60)
     if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 1:
         problems.append("AUDIT_DEDUP_SECONDS must be a whole number of seconds, at least 1.")
+    for name in ("AUDIT_FLUSH_SECONDS", "CONFIG_CHECK_SECONDS"):
+        value = raw.get(name, 0)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
+            problems.append(f"{name} must be a number of seconds, at least 0.")
     if raw.get("POLICY_CACHE_ALIAS", "default") not in settings.CACHES:
         problems.append("POLICY_CACHE_ALIAS must name a cache of CACHES.")
     return problems

@@ -41,6 +41,8 @@ DEFAULTS: dict[str, Any] = {
         "internal_error",
     ),
     "AUDIT_DEDUP_SECONDS": 60,
+    "AUDIT_FLUSH_SECONDS": 5.0,
+    "CONFIG_CHECK_SECONDS": 0.5,
     "STYLE": "causeloop",
     "NEGOTIATE_PROBLEM_DETAILS": False,
     "PROBLEM_TYPE_BASE_URL": None,
@@ -67,6 +69,16 @@ def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network
         except ValueError:
             continue  # reported by check causeloop_errors.E005
     return tuple(networks)
+
+
+def _interval(default: float) -> Any:
+    """Return a converter to a number of seconds >= 0 (a float), the default for anything else."""
+
+    def convert(value: Any) -> float:
+        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
+        return float(value) if valid else default
+
+    return convert
 
 
 def _seconds(value: Any) -> int:
@@ -193,6 +205,16 @@ class Settings:
         """Identical denials within this many seconds share one event (its ``occurrences`` grow)."""
         value = self._get("AUDIT_DEDUP_SECONDS")
         return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 60
+
+    @property
+    def AUDIT_FLUSH_SECONDS(self) -> float:
+        """Repeats of an event are written to the database at most once per this many seconds (0: at once)."""
+        return self._cached("AUDIT_FLUSH_SECONDS", _interval(DEFAULTS["AUDIT_FLUSH_SECONDS"]))
+
+    @property
+    def CONFIG_CHECK_SECONDS(self) -> float:
+        """A process reads the version stamps of rules and policies at most once per this many seconds."""
+        return self._cached("CONFIG_CHECK_SECONDS", _interval(DEFAULTS["CONFIG_CHECK_SECONDS"]))
 
     @property
     def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool:

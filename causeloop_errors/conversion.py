@@ -14,18 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core import exceptions as django_exceptions
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf
 from rest_framework.fields import get_error_detail
 
-from causeloop_errors import catalog
+from causeloop_errors import catalog, faults
 from causeloop_errors.conf import app_settings
 from causeloop_errors.envelope import Failure
 from causeloop_errors.exceptions import APIError, RateLimited
 from causeloop_errors.paths import first_per_path, flatten
 
 MALFORMED_BODY = "Malformed request body."
+DATABASE_RETRY_AFTER = 5
 _ONE_ERROR_KEYS = {"detail", "message", "code"}
 BAD_REQUEST = "Malformed request."
 
@@ -108,7 +110,17 @@ def _from_api_error(exc: APIError) -> Failure:
     return failure
 
 
+def _database_unavailable(exc: Exception) -> Failure:
+    """A database that is down, unreachable or locked: 503 with a short ``Retry-After``, never the 500 of a bug."""
+    faults.warn(f"database:{exc.__class__.__name__}", "causeloop_errors: answered 503, the database failed: %s", exc)
+    failure = _failure("service_unavailable", details={"retry_after": DATABASE_RETRY_AFTER})
+    failure.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return failure
+
+
 def _from_django(exc: Exception) -> Failure | None:
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return _database_unavailable(exc)
     if isinstance(exc, Ratelimited):
         return _failure("rate_limited")
     if isinstance(exc, Http404):

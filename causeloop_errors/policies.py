@@ -1,20 +1,24 @@
 """Workspace policy decisions from cached snapshots of the policy models; no HTTP here.
 
 Every process keeps the policies it has read in memory under a ``VersionStamp``: after warm-up a
-decision costs one cache read and no database query, and a change is seen by every process on
-its next request.
+decision costs no cache read and no database query (the stamp is read at most once per
+``CONFIG_CHECK_SECONDS``), and a change is seen by every process within that interval.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.db import DatabaseError
 from django.utils import timezone
 
+from causeloop_errors import faults
 from causeloop_errors.auth_context import AuthContext
 from causeloop_errors.exceptions import APIError, MFARequired, SSORequired
+from causeloop_errors.snapshots import RETRY_SECONDS, read_rows, table_missing
 from causeloop_errors.versioning import VersionStamp
 
 VERSION_KEY = "causeloop_errors:policies:version"
@@ -68,20 +72,56 @@ def _load(key: str) -> Policy | None:
 
 
 class PolicyStore:
-    """Per-process snapshots of the policies, reloaded when the shared version stamp changes."""
+    """Per-process snapshots of the policies, read again for a key once the shared version stamp changed.
+
+    A read that fails keeps the snapshot last read for that key (a WARNING once a minute). A workspace this
+    process has never read cannot be decided then: the database error goes on to the caller, which answers
+    503 ``service_unavailable``. A policy table that ``migrate`` never created holds no policy.
+    """
+
+    MAX_KEYS = 10_000  # workspace keys come from requests: the snapshots are dropped rather than grow unbounded
 
     def __init__(self) -> None:
         self._version: str | None = None
         self._policies: dict[str, Policy | None] = {}
+        self._fresh: set[str] = set()
+        self._missing_until = 0.0
 
     def get(self, key: str) -> Policy | None:
         """Return the policy in force for workspace ``key`` (its own or the default), or None."""
         version = stamp.current()
         if version != self._version:
-            self._policies, self._version = {}, version
-        if key not in self._policies:
-            self._policies[key] = _load(key)
-        return self._policies[key]
+            self._fresh, self._version = set(), version
+        if key in self._fresh:
+            return self._policies[key]
+        if self._missing_until and time.monotonic() < self._missing_until:
+            return None
+        from causeloop_errors.models import WorkspacePolicy
+
+        try:
+            policy = read_rows(WorkspacePolicy, lambda: _load(key))
+        except DatabaseError as exc:
+            return self._failed(key, exc, WorkspacePolicy)
+        if len(self._policies) >= self.MAX_KEYS:
+            self._policies.clear()
+            self._fresh.clear()
+        self._policies[key] = policy
+        self._fresh.add(key)
+        self._missing_until = 0.0
+        return policy
+
+    def _failed(self, key: str, exc: DatabaseError, model: Any) -> Policy | None:
+        cause = f"{exc.__class__.__name__}: {exc}"
+        if key in self._policies:
+            faults.warn(
+                "database:policies", "causeloop_errors: policies could not be read (%s); keeping the last", cause
+            )
+            return self._policies[key]
+        if table_missing(model):
+            self._missing_until = time.monotonic() + RETRY_SECONDS
+            faults.warn("database:policies", "causeloop_errors: no policy table (%s); run manage.py migrate", cause)
+            return None
+        raise exc
 
     def invalidate(self) -> None:
         """Publish a new version, so that every process reloads on its next request."""

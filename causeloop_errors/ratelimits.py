@@ -7,17 +7,18 @@ rule is counted; the request is refused if any enforcing rule is exceeded, with 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 
-from causeloop_errors import signals
+from causeloop_errors import faults, signals
+from causeloop_errors.clientip import counted_address
 from causeloop_errors.conf import app_settings
 from causeloop_errors.exceptions import RateLimited, ServiceUnavailable
 from causeloop_errors.responses import add_response_headers
@@ -71,7 +72,7 @@ def _value(rule: Rule, request: Any, target: Target) -> tuple[str, str] | None:
     if kind == "user_or_ip":
         kind = "user" if authenticated else "ip"
     if kind == "ip":
-        return (kind, _counted_ip(target.ip)) if target.ip else None
+        return (kind, counted_address(target.ip)) if target.ip else None
     if kind == "user":
         return (kind, str(user.pk)) if authenticated else None  # type: ignore[union-attr]
     if kind == "token":
@@ -81,13 +82,15 @@ def _value(rule: Rule, request: Any, target: Target) -> tuple[str, str] | None:
     return (kind, target.workspace) if target.workspace else None
 
 
-def _counted_ip(ip: str) -> str:
-    """Count IPv6 clients by their /64, as django-ratelimit does: one host can rotate through its whole /64."""
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address) if ":" in ip else ip
-
-
 def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
-    """Count one request against ``rule``; raise ``CacheFault`` when the cache fails."""
+    """Count one request against ``rule``; raise ``CacheFault`` when the cache fails or is backing off.
+
+    A cache that failed is not asked again for ``faults.CACHE_BACKOFF_SECONDS``: a stalled Redis costs one client
+    timeout per back-off and process, not one per rule and request.
+    """
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    if not faults.cache_available(alias):
+        raise CacheFault(f"the cache {alias!r} failed moments ago")
     try:
         # The rate goes as django-ratelimit's own parsed (limit, seconds) pair: its cache key is the same as for
         # the string, without parsing the string twice per request.
@@ -99,6 +102,7 @@ def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
             increment=True,
         )
     except Exception as exc:
+        faults.back_off(alias)
         raise CacheFault(str(exc)) from exc
     if usage is None or (usage["limit"] == 0 and usage["time_left"] == -1):  # django-ratelimit's "cache failed"
         raise CacheFault("the cache returned no count")

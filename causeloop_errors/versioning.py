@@ -1,12 +1,16 @@
 """A version stamp in the shared cache: how every process learns that admin-managed rows changed.
 
-A store keeps what it read from the database in process memory together with the stamp it saw.
-Each request reads the stamp (one cache round trip, no query); a save or delete writes a new one
-once its transaction commits, so every process reloads on its next request.
+A store keeps what it read from the database in process memory together with the stamp it saw. The stamp is
+read from the cache at most once every ``CONFIG_CHECK_SECONDS`` per process (not once per request: on Redis
+that read was the most expensive part of a request), so a change reaches every other process within that
+interval. The process that saved the change sees it on its very next request: a save or delete bumps the stamp
+once its transaction commits, in the cache and in this process's memory. A cache that fails leaves the stamp as
+this process last knew it (one WARNING per minute) and is tried again after a short back-off.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -14,9 +18,11 @@ from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
+from causeloop_errors import faults
 from causeloop_errors.conf import app_settings
 
 _local_aliases: dict[str, bool] = {}
+UNKNOWN = "unknown"  # the stamp of a process whose cache has never answered
 
 
 def _process_local(alias: str) -> bool:
@@ -31,35 +37,74 @@ def reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     """Forget which caches are process-local when CACHES changes (a ``setting_changed`` receiver)."""
     if setting in ("CACHES", "CAUSELOOP_ERRORS"):
         _local_aliases.clear()
+        for stamp in _stamps:
+            stamp.forget()
+
+
+_stamps: list[VersionStamp] = []
 
 
 class VersionStamp:
     """One version key in the cache named by ``POLICY_CACHE_ALIAS``.
 
-    With the local-memory cache there is one process to tell, so the stamp is a counter in process
-    memory and reading it costs nothing; any other cache is read on every request.
+    ``current()`` returns ``"<shared>:<local>"``: the shared part is the cache's value as last read, the local
+    part counts this process's own bumps. With the local-memory cache there is one process to tell, so the
+    shared part is never read.
     """
 
     def __init__(self, key: str) -> None:
         self.key = key
         self._local = 0
+        self._shared = UNKNOWN
+        self._checked_at: float | None = None
+        self._unpublished = False  # a bump the cache did not take: published again at the next check
+        _stamps.append(self)
+
+    def forget(self) -> None:
+        """Read the shared stamp again on the next request (the cache configuration changed)."""
+        self._checked_at = None
 
     def current(self) -> str:
-        """Return the stamp every process agrees on; start one if the cache lost it."""
+        """Return the stamp as this process knows it; read the cache only when the last read is stale."""
+        checked = self._checked_at
+        if checked is None or time.monotonic() - checked >= app_settings.CONFIG_CHECK_SECONDS:
+            self._check()
+        return f"{self._shared}:{self._local}"
+
+    def _check(self) -> None:
         alias = app_settings.POLICY_CACHE_ALIAS
-        if _process_local(alias):
-            return str(self._local)
-        cache = caches[alias]
-        version = cache.get(self.key)
-        if version is None:
-            cache.add(self.key, uuid.uuid4().hex, timeout=None)
+        self._checked_at = time.monotonic()  # also on failure: the next try is an interval away
+        if _process_local(alias) or not faults.cache_available(alias):
+            return
+        try:
+            cache = caches[alias]
+            if self._unpublished:
+                cache.set(self.key, uuid.uuid4().hex, timeout=None)
+                self._unpublished = False
             version = cache.get(self.key)
-        return str(version)
+            if version is None:  # the cache lost it (restart, eviction): start one every process will read
+                cache.add(self.key, uuid.uuid4().hex, timeout=None)
+                version = cache.get(self.key)
+        except Exception as exc:
+            faults.cache_failed(alias, "reading the version stamp", exc)
+            return
+        faults.cache_recovered(alias)
+        self._shared = str(version)
 
     def bump(self) -> None:
-        """Publish a new stamp, so that every process reloads on its next request."""
+        """Publish a new stamp, so that this process reloads now and every other one within the interval."""
         self._local += 1
-        caches[app_settings.POLICY_CACHE_ALIAS].set(self.key, uuid.uuid4().hex, timeout=None)
+        alias = app_settings.POLICY_CACHE_ALIAS
+        if _process_local(alias):
+            return
+        version = uuid.uuid4().hex
+        try:
+            caches[alias].set(self.key, version, timeout=None)
+        except Exception as exc:
+            self._unpublished = True
+            faults.cache_failed(alias, "publishing a new version stamp", exc)
+        else:
+            self._shared = version
 
     def bump_on_commit(self, *, using: str = "default", **kwargs: Any) -> None:
         """Bump once the current transaction commits (a model-signal receiver)."""

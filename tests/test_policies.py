@@ -171,15 +171,21 @@ def test_a_process_local_cache_keeps_the_stamp_in_memory() -> None:
     assert stamp.current() == stamp.current()
 
 
-def test_an_evicted_version_key_reloads_instead_of_serving_stale_policies(settings: Any) -> None:
+def test_an_evicted_version_key_reloads_instead_of_serving_stale_policies(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings.CACHES = {"default": {"BACKEND": "tests.shared_cache.SharedLocMemCache"}}
     from django.core.cache import cache
 
+    from causeloop_errors import versioning
     from causeloop_errors.policies import VERSION_KEY
 
+    now = [1000.0]
+    monkeypatch.setattr(versioning, "time", type("Clock", (), {"monotonic": staticmethod(lambda: now[0])}))
     policy = WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
     store = PolicyStore()
     store.get("acme")
     WorkspacePolicy.objects.filter(pk=policy.pk).update(require_mfa=False)  # no signal: only eviction can tell
     cache.delete(VERSION_KEY)
+    now[0] += 0.5  # CONFIG_CHECK_SECONDS: the stamp is read again
     assert store.get("acme") == Policy("acme", require_mfa=False)

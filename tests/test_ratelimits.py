@@ -473,7 +473,7 @@ def cache_calls(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Counter[tuple
     return calls
 
 
-def test_a_covered_request_reads_the_stamp_once_and_spends_at_most_two_cache_operations_per_rule(
+def test_a_covered_request_reads_no_stamp_and_spends_at_most_two_cache_operations_per_rule(
     client: Client, clock: RateLimitClock, rate_limit_rule: Make, cache_calls: Counter[tuple[str, str]]
 ) -> None:
     rate_limit_rule("by-ip", "100/m", path_prefix="/api/rl/")
@@ -482,13 +482,28 @@ def test_a_covered_request_reads_the_stamp_once_and_spends_at_most_two_cache_ope
     cache_calls.clear()
     response = client.get(COUNTED)
     assert response["X-RateLimit-Remaining"] == "98"
-    assert cache_calls == Counter({("get", "stamp"): 1, ("add", "other"): 2, ("incr", "other"): 2})
+    assert cache_calls == Counter({("add", "other"): 2, ("incr", "other"): 2})
 
 
-def test_a_request_with_no_rule_reads_only_the_stamp(
+def test_a_request_with_no_rule_touches_no_cache(
     client: Client, clock: RateLimitClock, db: None, cache_calls: Counter[tuple[str, str]]
 ) -> None:
     client.get(COUNTED)
     cache_calls.clear()
     assert client.get(COUNTED).status_code == 200
-    assert cache_calls == Counter({("get", "stamp"): 1})
+    assert cache_calls == Counter()
+
+
+def test_the_stamp_is_read_once_per_check_interval_not_per_request(
+    client: Client, clock: RateLimitClock, db: None, cache_calls: Counter[tuple[str, str]], monkeypatch: Any
+) -> None:
+    from causeloop_errors import versioning
+
+    now = [1000.0]
+    monkeypatch.setattr(versioning, "time", type("Clock", (), {"monotonic": staticmethod(lambda: now[0])}))
+    client.get(COUNTED)
+    cache_calls.clear()
+    for _ in range(16):
+        now[0] += 0.125  # 2 s in all, at most one read per CONFIG_CHECK_SECONDS (0.5 s): at 0.5, 1.0, 1.5 and 2.0
+        client.get(COUNTED)
+    assert cache_calls == Counter({("get", "stamp"): 4})
