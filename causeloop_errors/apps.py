@@ -12,8 +12,20 @@ class CauseloopErrorsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from causeloop_errors import catalog, policies, receivers, rules, signals, trace, versioning, workspaces
+        from causeloop_errors import (
+            catalog,
+            faults,
+            policies,
+            receivers,
+            rules,
+            signals,
+            table_check,
+            trace,
+            versioning,
+            workspaces,
+        )
         from causeloop_errors import checks as app_checks
+        from causeloop_errors.audit_repeats import repeats
         from causeloop_errors.conf import app_settings
         from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 
@@ -23,12 +35,16 @@ class CauseloopErrorsConfig(AppConfig):
         checks.register(app_checks.check_error_views, checks.Tags.urls)
         checks.register(app_checks.check_json_parser)
         checks.register(app_checks.check_problem_negotiation)
+        checks.register(table_check.check_tables)
 
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")
         setting_changed.connect(versioning.reset_on_setting_change, dispatch_uid="causeloop_errors.versioning_reset")
         setting_changed.connect(workspaces.reset_on_setting_change, dispatch_uid="causeloop_errors.workspaces_reset")
+        setting_changed.connect(faults.reset, dispatch_uid="causeloop_errors.faults_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")
+        # Audit repeats counted in memory are written once the interval has passed, after the response went out.
+        request_finished.connect(repeats.flush_if_due, dispatch_uid="causeloop_errors.audit_repeats_flush")
 
         # Every process sees a policy change on its next request.
         post_save.connect(

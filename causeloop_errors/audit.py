@@ -3,8 +3,9 @@
 Events about a request are queued on it (``defer``) and written by the middleware once the view has
 returned (``flush``), outside the transaction ``ATOMIC_REQUESTS`` and DRF's ``set_rollback()`` undo.
 Events about a change are written at once (``record``), inside the change's own transaction. Repeated
-identical events share one row whose ``occurrences`` grows (one UPDATE, no INSERT). Writing never
-raises: a failure is logged with the trace id and the client's response is untouched.
+identical events share one row whose ``occurrences`` grows: the first occurrence is inserted at once, repeats
+are counted without I/O and written in bulk (``audit_repeats``). Writing never raises: a failure is logged
+with the trace id and the client's response is untouched.
 """
 
 from __future__ import annotations
@@ -13,15 +14,13 @@ import hashlib
 import json
 import logging
 import re
-from functools import cache
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.utils import timezone
+from django.db import IntegrityError, router, transaction
 
 from causeloop_errors import trace
+from causeloop_errors.audit_repeats import repeats
 from causeloop_errors.clientip import client_ip
 
 logger = logging.getLogger("causeloop_errors")
@@ -99,79 +98,59 @@ def record(
     details: dict[str, Any] | None = None,
     dedup: str | None = None,
 ) -> None:
-    """Write one audit event (or count one more occurrence of an identical one). Never raises."""
+    """Write one audit event, or count one more occurrence of the event ``dedup`` names. Never raises.
+
+    A repeat of an event whose row this process knows is counted in memory (``audit_repeats``): no query.
+    """
     try:
-        connection = _connection()
-        counted_already = False  # a first occurrence tried its UPDATE here already: _write goes on to the INSERT
-        if dedup is not None and connection.get_autocommit() and not connection.in_atomic_block:
-            if _count_again(dedup):
-                return  # a repeat, counted by one UPDATE: in autocommit it needs no transaction of its own
-            counted_already = True
+        trace_id = _trace_id()
+        digest = None if dedup is None else _digest(dedup)
+        if digest is not None and repeats.known(digest):
+            repeats.count(digest, trace_id)
+            return
         fields = {
             "action": action[:64],
             "code": code[:64],
             "status": status,
-            "workspace_key": workspace_key or "",
-            "details": _capped(details),
+            "workspace_key": (workspace_key or "")[:100],
+            "details": _capped(clean(details)),
             **_from_request(request),
             **_actor(actor, request),
         }
-        with transaction.atomic(using=connection.alias):  # a failed write never spoils the caller's transaction
-            _write(fields, dedup, counted_already)
+        _insert(clean(fields), trace_id, digest)
     except Exception:
         logger.exception("Could not write the audit event %s", action)
 
 
-def _connection() -> BaseDatabaseWrapper:
+def _insert(fields: dict[str, Any], trace_id: str, digest: str | None) -> None:
+    """Insert the event's row; for a merged event whose row another process inserted first, count a repeat."""
     from causeloop_errors.models import AuditEvent
 
-    return connections[router.db_for_write(AuditEvent)]
-
-
-def _count_again(dedup: str) -> bool:
-    """Count one more occurrence of the event ``dedup`` names; return False when there is none yet.
-
-    One UPDATE with ``occurrences = occurrences + 1`` (atomic, so concurrent repeats all count); its SQL text is
-    built once per database vendor: building it through the ORM cost as much as the rest of the request.
-    """
-    connection = _connection()
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    with connection.cursor() as cursor:
-        cursor.execute(_update_sql(connection.vendor), [now, _trace_id(), _digest(dedup)])
-        return cursor.rowcount > 0
-
-
-@cache
-def _update_sql(vendor: str) -> str:
-    from causeloop_errors.models import AuditEvent
-
-    quote = _connection().ops.quote_name
-    meta = AuditEvent._meta
-    columns = {field.name: str(field.column) for field in meta.concrete_fields}
-    table, column = quote(meta.db_table), {name: quote(columns[name]) for name in _REPEAT_COLUMNS}
-    return (
-        f"UPDATE {table} SET {column['occurrences']} = {column['occurrences']} + 1, "
-        f"{column['last_seen_at']} = %s, {column['last_trace_id']} = %s WHERE {column['dedup_key']} = %s"
-    )
-
-
-_REPEAT_COLUMNS = ("occurrences", "last_seen_at", "last_trace_id", "dedup_key")
-
-
-def _write(fields: dict[str, Any], dedup: str | None, counted_already: bool = False) -> None:
-    from causeloop_errors.models import AuditEvent
-
-    trace_id = _trace_id()
-    if dedup is None:
-        AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, **fields)
-        return
-    if not counted_already and _count_again(dedup):
-        return
+    alias = router.db_for_write(AuditEvent)
     try:
-        with transaction.atomic(using=_connection().alias):
-            AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=_digest(dedup), **fields)
-    except IntegrityError:  # another process inserted it first
-        _count_again(dedup)
+        with transaction.atomic(using=alias):  # a failed write never spoils the caller's transaction
+            AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=digest, **fields)
+    except IntegrityError:
+        if digest is None:
+            raise
+        repeats.mark_known(digest)
+        repeats.count(digest, trace_id)
+        return
+    if digest is not None:  # known once committed: a row rolled back with its caller's transaction is not there
+        transaction.on_commit(lambda: repeats.mark_known(digest), using=alias)
+
+
+def clean(value: Any) -> Any:
+    """Return ``value`` with every string storable: NUL and lone surrogates replaced (no database keeps them)."""
+    if isinstance(value, str):
+        if "\x00" in value or not value.isascii():
+            value = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+        return value
+    if isinstance(value, dict):
+        return {clean(key): clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(item) for item in value]
+    return value
 
 
 def _trace_id() -> str:

@@ -17,10 +17,14 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 def _address(value: str) -> Address | None:
+    """Return ``value`` as an address; an IPv4-mapped IPv6 address (``::ffff:a.b.c.d``) as the IPv4 it carries."""
     try:
-        return ipaddress.ip_address(value.strip())
+        address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped  # dual-stack sockets write IPv4 clients so; as IPv6 they would share one /64
+    return address
 
 
 def _trusted(address: Address) -> bool:
@@ -44,7 +48,7 @@ def client_ip(request: Any) -> str | None:
     peer_text, trusted = _peer(request.META.get("REMOTE_ADDR") or "", app_settings.TRUSTED_PROXIES)
     if peer_text is None or not trusted:
         return peer_text
-    client = ipaddress.ip_address(peer_text)
+    client: Address = ipaddress.ip_address(peer_text)
     for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
         address = _address(hop)
         if address is None:  # garbage: keep the last address a trusted proxy vouched for
@@ -53,3 +57,13 @@ def client_ip(request: Any) -> str | None:
         if not _trusted(address):
             break
     return str(client)
+
+
+def counted_address(ip: str) -> str:
+    """Return how ``ip`` is counted: an IPv4 address as itself, an IPv6 one by its /64 (one host can hold a /64)."""
+    if ":" not in ip:
+        return ip
+    try:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
+    except ValueError:
+        return ip

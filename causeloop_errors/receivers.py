@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import Model
 
-from causeloop_errors import audit, signals, trace, workspaces
+from causeloop_errors import audit, reporting, signals, trace, workspaces
+from causeloop_errors.clientip import counted_address
 from causeloop_errors.conf import app_settings
 
 ERROR_ACTIONS = {
@@ -31,10 +32,25 @@ def _bucket() -> int:
     return int(time.time()) // app_settings.AUDIT_DEDUP_SECONDS
 
 
+def _route(request: Any) -> str:
+    """Return the URL pattern the request resolved to (``"-"`` when none): bounded by the URLconf, not the client."""
+    match = getattr(request, "resolver_match", None)
+    return str(match.route) if match is not None else "-"
+
+
 def _who(request: Any) -> str:
+    """Return what an attacker cannot vary: the user and the route, or, anonymous, the client's address or /64."""
     user = getattr(request, "user", None)
-    pk = user.pk if user is not None and user.is_authenticated else "-"
-    return f"{pk}|{audit.client_ip_of(request)}"
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}|{_route(request)}"
+    return f"anonymous|{counted_address(audit.client_ip_of(request))}"
+
+
+def _dedup(action: str, request: Any) -> str:
+    """Name the event a refusal or crash is merged into for the current window (see the README, Audit events)."""
+    if action == "api.internal_error":  # per route and exception class: a crash loop is one row per window
+        return f"{action}|{_route(request)}|{reporting.exception_class(request)}|{_bucket()}"
+    return f"{action}|{_who(request)}|{_bucket()}"
 
 
 def on_error_emitted(sender: Any, request: Any, code: str, status: int, details: Any, **kwargs: Any) -> None:
@@ -42,9 +58,7 @@ def on_error_emitted(sender: Any, request: Any, code: str, status: int, details:
     if code not in app_settings.AUDIT_CODES or code in audit.pending_codes(request):
         return
     action = ERROR_ACTIONS.get(code, f"api.{code}")
-    dedup = (
-        None if code == "internal_error" else f"{action}|{_who(request)}|{request.method}|{request.path}|{_bucket()}"
-    )
+    dedup = _dedup(action, request)
     workspace = workspaces.workspace_or_none(request) or ""
     audit.defer(request, action=action, code=code, status=status, workspace_key=workspace, details=details, dedup=dedup)
 

@@ -46,7 +46,7 @@ class WritesThenFails(_Audited):
         Group.objects.create(name=f"written-before-{name}")
         raise FAILURES[name]()
 
-    def get(self, request: Request, name: str) -> Response:
+    def get(self, request: Request, name: str, workspace: str = "") -> Response:
         raise FAILURES[name]()
 
 

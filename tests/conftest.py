@@ -17,7 +17,9 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from causeloop_errors import faults
 from causeloop_errors import rules as rate_limit_rules
+from causeloop_errors.audit_repeats import repeats
 from causeloop_errors.models import RateLimitRule
 from causeloop_errors.policies import store
 from causeloop_errors.trace import TraceIdFilter
@@ -25,6 +27,15 @@ from example_project.demo import tokens
 from example_project.demo.models import Membership, Scope, Workspace
 
 DEMO_PASSWORD = "demo-password"
+
+
+@pytest.fixture(autouse=True)
+def fresh_audit_repeats() -> Iterator[None]:
+    """Start every test knowing no audit row and no cache back-off: the previous test's rows were rolled back."""
+    repeats.reset()
+    faults.reset()
+    yield
+    repeats.reset()
 
 
 @pytest.fixture(autouse=True)

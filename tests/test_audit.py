@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,10 +21,12 @@ from django.http import HttpResponseBase
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from causeloop_errors import audit, receivers, signals, trace
+from causeloop_errors import audit, audit_repeats, receivers, signals, trace
+from causeloop_errors.audit_repeats import repeats
 from causeloop_errors.middleware import MIDDLEWARE_PATH
 from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
 from causeloop_errors.policies import store
+from tests import audit_views
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope
 from tests.test_asgi import _call as asgi_call
@@ -84,7 +87,12 @@ def _policy(workspace_key: str, **fields: Any) -> WorkspacePolicy:
 
 
 def _request_events() -> list[AuditEvent]:
-    """Return the events about requests (not the change events of the fixtures' own policies and rules)."""
+    """Return the events about requests (not the change events of the fixtures' own policies and rules).
+
+    The repeats counted in memory are written first, as ``flush_audit_events`` does: this module runs on the app's
+    defaults, where they are written once per ``AUDIT_FLUSH_SECONDS``.
+    """
+    repeats.flush(force=True)
     return list(AuditEvent.objects.exclude(action__endswith=".changed").order_by("created_at", "pk"))
 
 
@@ -319,8 +327,8 @@ def test_the_actor_is_kept_as_a_username_after_the_user_is_deleted(client: Clien
 def test_the_client_ip_is_read_through_the_trusted_proxies(client: Client, settings: Any) -> None:
     settings.CAUSELOOP_ERRORS = {"TRUSTED_PROXIES": ["10.0.0.0/8"]}
 
-    client.get("/api/audit/fail/crash", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7")
-    client.get("/api/audit/fail/crash", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.99")
+    client.get("/api/audit/fail/unauthorized", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7")
+    client.get("/api/audit/fail/unauthorized", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR="203.0.113.99")
 
     assert [event.client_ip for event in _request_events()] == ["203.0.113.7", "192.0.2.1"]
 
@@ -573,11 +581,68 @@ def test_repeated_failed_logins_from_one_ip_share_one_event(client: Client, dedu
     assert (event.action, event.occurrences) == ("auth.unauthorized", 3)
 
 
-def test_crashes_are_never_merged_each_has_its_own_event(client: Client) -> None:
-    traces = {client.get("/api/audit/fail/crash")["X-Request-Id"] for _ in range(3)}
+def test_repeated_crashes_of_one_route_and_class_are_one_event_that_keeps_the_first_full_row(client: Client) -> None:
+    traces = [client.get("/api/audit/fail/crash", HTTP_USER_AGENT=f"agent-{n}")["X-Request-Id"] for n in range(3)]
+    other_route = client.get("/api/raise/crash")["X-Request-Id"]
 
-    assert {event.trace_id for event in _request_events()} == traces
-    assert [event.occurrences for event in _request_events()] == [1, 1, 1]
+    first, second = _request_events()
+    assert (first.action, first.occurrences, first.trace_id, first.last_trace_id) == (
+        "api.internal_error",
+        3,
+        traces[0],
+        traces[-1],
+    )
+    assert (first.path, first.user_agent) == ("/api/audit/fail/crash", "agent-0")  # the first request's row
+    assert (second.occurrences, second.trace_id, second.path) == (1, other_route, "/api/raise/crash")
+
+
+def test_crashes_of_one_route_with_another_exception_class_are_another_event(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client.get("/api/audit/fail/crash")
+    monkeypatch.setitem(audit_views.FAILURES, "crash", lambda: KeyError("session"))
+    client.get("/api/audit/fail/crash")
+    client.get("/api/audit/fail/crash")
+
+    assert [event.occurrences for event in _request_events()] == [1, 2]
+
+
+def test_anonymous_refusals_on_two_thousand_random_paths_and_invented_methods_are_one_event_per_ip(
+    client: Client,
+) -> None:
+    for n in range(1800):
+        path = f"/api/audit/fail/unauthorized?x={n}" if n % 2 else f"/api/audit/w/{uuid.uuid4().hex}/fail/unauthorized"
+        assert client.get(path, REMOTE_ADDR="203.0.113.20").status_code == 401
+    for n in range(200):  # a view that authenticates before it looks at the method: any token is a 401
+        assert client.generic(f"INVENTED{n}", "/api/policy/protected", REMOTE_ADDR="203.0.113.20").status_code == 401
+    client.get("/api/audit/fail/unauthorized", REMOTE_ADDR="203.0.113.21")  # another client: its own event
+    client.get("/api/audit/fail/unauthorized", REMOTE_ADDR="2001:db8:1:2::1")
+    client.get("/api/audit/fail/unauthorized", REMOTE_ADDR="2001:db8:1:2::ffff")  # the same /64
+
+    events = _request_events()
+    assert [(event.client_ip, event.occurrences) for event in events] == [
+        ("203.0.113.20", 2000),
+        ("203.0.113.21", 1),
+        ("2001:db8:1:2::1", 2),
+    ]
+
+
+def test_an_authenticated_users_refusals_are_merged_per_route_not_per_path(client: Client, bob: User) -> None:
+    for name in ("acme", "globex", "initech"):
+        client.get(f"/api/audit/w/{name}/fail/forbidden", **_token())
+    client.get("/api/audit/fail/forbidden", **_token())
+
+    assert [event.occurrences for event in _request_events()] == [3, 1]
+
+
+def test_a_path_the_database_cannot_store_is_recorded_cleaned(client: Client) -> None:
+    response = client.get("/api/audit/w/a%00b%ED%A0%80/fail/unauthorized", HTTP_USER_AGENT="ua\x00\ud800")
+
+    [event] = _request_events()
+    assert event.trace_id == response["X-Request-Id"]
+    assert "\x00" not in event.path and "\x00" not in event.user_agent
+    assert event.path.startswith("/api/audit/w/a\ufffdb")
+    assert event.user_agent == "ua\ufffd?"
 
 
 # --- query cost --------------------------------------------------------------------------------------------------
@@ -591,19 +656,26 @@ def _inserts(sqls: list[str]) -> int:
     return sum(1 for sql in sqls if sql.startswith("INSERT"))
 
 
-def test_an_audited_request_costs_one_insert_and_a_repeat_of_it_one_update(client: Client, bob: User) -> None:
+def test_an_audited_request_costs_one_insert_and_its_repeats_no_query_until_they_are_flushed(
+    client: Client, bob: User, django_capture_on_commit_callbacks: Any
+) -> None:
     client.get("/api/audit/fail/not_found", **_token())  # warm up the rule and policy snapshots
 
-    with CaptureQueriesContext(connection) as first:
+    with CaptureQueriesContext(connection) as first, django_capture_on_commit_callbacks(execute=True):
         client.get("/api/audit/fail/forbidden", **_token())
-    with CaptureQueriesContext(connection) as repeat:
-        client.get("/api/audit/fail/forbidden", **_token())
+    with CaptureQueriesContext(connection) as repeated:
+        for _ in range(5):
+            client.get("/api/audit/fail/forbidden", **_token())
+    with CaptureQueriesContext(connection) as flushed:
+        repeats.flush(force=True)
     with CaptureQueriesContext(connection) as crash:
         client.get("/api/audit/fail/crash", **_token())
 
-    assert _inserts(_audit_queries(first)) == 1
-    [update] = _audit_queries(repeat)
+    assert _inserts(_audit_queries(first)) == len(_audit_queries(first)) == 1
+    assert _audit_queries(repeated) == []
+    [update] = _audit_queries(flushed)
     assert update.startswith("UPDATE")
+    assert AuditEvent.objects.get(code="forbidden").occurrences == 6
     assert _inserts(_audit_queries(crash)) == len(_audit_queries(crash)) == 1
 
 
@@ -613,6 +685,7 @@ def test_a_repeat_moves_last_seen_and_last_trace_id_and_keeps_the_first(client: 
     time.sleep(0.01)
 
     repeat = client.get("/api/audit/fail/forbidden", **_token())
+    repeats.flush(force=True)
 
     event.refresh_from_db()
     assert event.occurrences == 2
@@ -621,34 +694,48 @@ def test_a_repeat_moves_last_seen_and_last_trace_id_and_keeps_the_first(client: 
     assert event.last_seen_at.utcoffset() is not None
 
 
-def test_a_repeat_inside_a_transaction_is_counted_in_a_savepoint(client: Client, bob: User) -> None:
-    client.get("/api/audit/fail/forbidden", **_token())
-    [event] = AuditEvent.objects.filter(code="forbidden")
+def test_a_repeat_recorded_inside_a_transaction_that_rolls_back_is_still_counted(client: Client, bob: User) -> None:
     dedup = "forbidden-repeat"
-    audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)  # a new key: one more row
-
-    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)
-
-    assert AuditEvent.objects.get(dedup_key=audit._digest(dedup)).occurrences == 2
-    assert any(query["sql"].startswith("SAVEPOINT") for query in queries.captured_queries)
-    event.refresh_from_db()
-    assert event.occurrences == 1
-
-
-def test_each_refused_request_of_a_flood_costs_one_update(
-    client: Client, flood_clock: RateLimitClock, rate_limit_rule: Callable[..., RateLimitRule]
-) -> None:
-    rate_limit_rule("flood-ip", "1/h", key="ip", path_prefix="/api/rl/unthrottled")
-    client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
-    client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
+    audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)
 
     with CaptureQueriesContext(connection) as queries:
-        for _ in range(5):
-            client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
+        try:
+            with transaction.atomic():
+                audit.record("auth.forbidden", code="forbidden", status=403, dedup=dedup)
+                raise RuntimeError("the caller's work fails")
+        except RuntimeError:
+            pass
+    repeats.flush(force=True)
 
-    sqls = _audit_queries(queries)
-    assert len(sqls) == 5 and all(sql.startswith("UPDATE") for sql in sqls)
+    assert AuditEvent.objects.get(dedup_key=audit._digest(dedup)).occurrences == 2
+    assert _inserts(_audit_queries(queries)) <= 1  # at most the INSERT that finds the row there (IntegrityError)
+
+
+def test_a_flood_costs_no_query_within_the_flush_interval_and_one_update_when_a_request_crosses_it(
+    client: Client,
+    flood_clock: RateLimitClock,
+    rate_limit_rule: Callable[..., RateLimitRule],
+    django_capture_on_commit_callbacks: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rate_limit_rule("flood-ip", "1/h", key="ip", path_prefix="/api/rl/unthrottled")
+    clock = [1000.0]
+    monkeypatch.setattr(audit_repeats, "time", type("Clock", (), {"monotonic": staticmethod(lambda: clock[0])}))
+    client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)  # the first refusal: its row
+
+    with CaptureQueriesContext(connection) as within:
+        for _ in range(50):
+            client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
+    clock[0] += 5  # AUDIT_FLUSH_SECONDS (the default) after the first repeat was counted
+    with CaptureQueriesContext(connection) as crossing:
+        client.get("/api/rl/unthrottled", REMOTE_ADDR=FLOOD_IP)
+
+    assert _audit_queries(within) == []
+    [update] = _audit_queries(crossing)
+    assert update.startswith("UPDATE")
+    assert AuditEvent.objects.get(action="ratelimit.exceeded").occurrences == 52
 
 
 @pytest.mark.parametrize(
