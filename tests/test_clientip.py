@@ -142,6 +142,22 @@ def test_an_ipv6_client_is_counted_by_its_64_and_cannot_rotate_addresses_in_it(i
 
 
 @pytest.mark.django_db
+def test_ipv4_mapped_clients_are_counted_as_the_ipv4_address_they_carry_not_as_one_shared_64(
+    ip_rule: RateLimitRule,
+) -> None:
+    client = Client(raise_request_exception=False)
+    assert _ip("::ffff:203.0.113.5") == "203.0.113.5"
+    for n in range(1, 6):  # five IPv4 clients behind a dual-stack socket: five buckets, not one /64
+        assert client.get(COUNTED, REMOTE_ADDR=f"::ffff:203.0.113.{n}").status_code == 200
+    assert client.get(COUNTED, REMOTE_ADDR="203.0.113.1").status_code == 200  # the same client, written as IPv4
+    assert client.get(COUNTED, REMOTE_ADDR="::ffff:203.0.113.1").status_code == 429
+
+
+def test_an_ipv4_mapped_proxy_is_trusted_and_a_mapped_forwarded_client_is_its_ipv4(behind_proxies: None) -> None:
+    assert _ip("::ffff:10.0.0.1", "::ffff:198.51.100.7") == "198.51.100.7"
+
+
+@pytest.mark.django_db
 def test_client_networks_are_matched_against_the_forwarded_client(
     ratelimit_clock: RateLimitClock, rate_limit_rule: Make, behind_proxies: None
 ) -> None:

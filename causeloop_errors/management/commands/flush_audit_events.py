@@ -44,7 +44,7 @@ class Command(BaseCommand):
                 for digest, n in counts.items():  # back where they were, for the next run
                     add_to_counter(shared, digest, n)
                 raise
-                events += len(counts)
-                occurrences += sum(counts.values())
+            events += len(counts)
+            occurrences += sum(counts.values())
         where = django_settings.CACHES.get(app_settings.POLICY_CACHE_ALIAS, {}).get("BACKEND", "?")
         self.stdout.write(f"Wrote {occurrences} repeats to {events} audit events (counted in {where}).")

@@ -1,0 +1,240 @@
+"""The app's own machinery fails open and loudly: stamps, stores and the database's outages are never a 500.
+
+The end-to-end versions, against a Redis and a PostgreSQL of their own that are stopped and paused, are in
+``test_outages.py``; these pin each piece with a cache that raises (``tests.faulty_cache``) and database errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.db import DatabaseError, OperationalError, ProgrammingError
+from django.test import Client
+
+from causeloop_errors import faults, policies, rules, table_check, versioning
+from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+from causeloop_errors.policies import Policy, PolicyStore
+from causeloop_errors.rules import RuleStore
+from tests.contract import assert_envelope
+
+pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]
+
+
+class Clock:
+    """Stands in for the ``time`` module of ``versioning`` and ``faults`` (they only call ``monotonic``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    for module in (versioning, faults):
+        monkeypatch.setattr(module, "time", clock)
+    return clock
+
+
+@pytest.fixture
+def shared_cache(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "tests.shared_cache.SharedLocMemCache"}}
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "causeloop_errors" and r.levelno == logging.WARNING]
+
+
+# --- the version stamp -----------------------------------------------------------------------------------------
+
+
+def test_a_failing_cache_leaves_the_stamp_as_last_known_and_warns_once_a_minute(
+    shared_cache: None, settings: Any, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    stamp = versioning.VersionStamp("test:stamp")
+    known = stamp.current()
+    settings.CACHES = {"default": {"BACKEND": "tests.faulty_cache.FaultyCache"}}
+
+    seen = []
+    for _ in range(30):  # 30 s of requests, every 0.5 s + the 5 s back-off
+        clock.now += 1
+        seen.append(stamp.current())
+
+    assert set(seen) == {known}
+    assert len(_warnings(caplog)) == 1
+    assert "reading the version stamp" in _warnings(caplog)[0]
+
+
+def test_a_bump_the_cache_refused_is_seen_at_once_here_and_published_once_the_cache_is_back(
+    shared_cache: None, settings: Any, clock: Clock
+) -> None:
+    here, elsewhere = versioning.VersionStamp("test:stamp"), versioning.VersionStamp("test:stamp")
+    before = elsewhere.current()
+    here.current()
+    settings.CACHES = {"default": {"BACKEND": "tests.faulty_cache.FaultyCache"}}
+    old = here.current()
+
+    here.bump()
+
+    assert here.current() != old  # this process obeys its own change on its next request
+    settings.CACHES = {"default": {"BACKEND": "tests.shared_cache.SharedLocMemCache"}}
+    clock.now += faults.CACHE_BACKOFF_SECONDS
+    here.current()  # the next check publishes the bump the cache refused
+    clock.now += 1
+    assert elsewhere.current() != before
+
+
+def test_a_stamp_is_read_once_per_interval_and_a_change_elsewhere_is_seen_after_it(
+    shared_cache: None, clock: Clock
+) -> None:
+    here, elsewhere = versioning.VersionStamp("test:stamp"), versioning.VersionStamp("test:stamp")
+    seen = elsewhere.current()
+
+    here.bump()
+
+    clock.now += 0.25
+    assert elsewhere.current() == seen  # within CONFIG_CHECK_SECONDS: not read again
+    clock.now += 0.25
+    assert elsewhere.current() != seen
+
+
+# --- the stores ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_rule_store_keeps_its_rules_when_the_database_fails(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    RateLimitRule.objects.create(name="kept", rate="5/m")
+    store = RuleStore()
+    assert [rule.name for rule in store.rules()] == ["kept"]
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(rules, "read_rows", down)
+    rules.stamp.bump()
+
+    assert [rule.name for rule in store.rules()] == ["kept"]
+    assert [rule.name for rule in store.rules()] == ["kept"]
+    assert len(_warnings(caplog)) == 1
+    assert "keeping the 1 rules last read" in _warnings(caplog)[0]
+
+
+@pytest.mark.django_db
+def test_a_missing_rule_table_reads_as_no_rule_and_says_to_migrate(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise ProgrammingError('relation "causeloop_errors_ratelimitrule" does not exist')
+
+    monkeypatch.setattr(rules, "read_rows", missing)
+    monkeypatch.setattr(rules, "table_missing", lambda model: True)
+
+    assert RuleStore().rules() == ()
+    assert "run manage.py migrate" in _warnings(caplog)[0]
+
+
+@pytest.mark.django_db
+def test_the_policy_store_keeps_a_known_policy_and_refuses_to_guess_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
+    store = PolicyStore()
+    assert store.get("acme") == Policy("acme", require_mfa=True)
+
+    def down(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(policies, "read_rows", down)
+    policies.stamp.bump()
+
+    assert store.get("acme") == Policy("acme", require_mfa=True)
+    with pytest.raises(OperationalError):  # answered 503 by the handler: a policy is never assumed away
+        store.get("globex")
+
+
+@pytest.mark.django_db
+def test_a_missing_policy_table_holds_no_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    def missing(*args: Any, **kwargs: Any) -> Any:
+        raise ProgrammingError('relation "causeloop_errors_workspacepolicy" does not exist')
+
+    monkeypatch.setattr(policies, "read_rows", missing)
+    monkeypatch.setattr(policies, "table_missing", lambda model: True)
+
+    assert PolicyStore().get("acme") is None
+
+
+@pytest.mark.django_db
+def test_a_failed_read_inside_the_requests_transaction_leaves_that_transaction_usable() -> None:
+    from django.db import connection, transaction
+
+    from causeloop_errors.snapshots import read_rows
+
+    with transaction.atomic():
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            read_rows(RateLimitRule, lambda: cursor.execute("SELECT * FROM causeloop_errors_no_such_table"))
+        assert RateLimitRule.objects.count() == 0  # on PostgreSQL, an aborted transaction would refuse this
+
+
+# --- the database ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/raise/database_down", "/api/plain/raise/database_down"])
+def test_a_database_that_is_down_or_locked_is_503_with_retry_after_not_500(
+    client: Client, path: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests import core_views
+
+    monkeypatch.setitem(core_views.RAISERS, "database_down", lambda: OperationalError("database is locked"))
+
+    response = client.get(path)
+
+    error = assert_envelope(response, 503, "service_unavailable")
+    assert response["Retry-After"] == "5"
+    assert error["details"] == {"retry_after": 5}
+    assert "locked" not in response.content.decode()  # the database's words stay in the log
+    assert any("the database failed: database is locked" in message for message in _warnings(caplog))
+
+
+def test_the_tables_check_says_to_migrate_when_a_table_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"].introspection, "table_names", lambda *args, **kwargs: ["auth_user"])
+
+    [error] = table_check.check_tables()
+    assert error.id == "causeloop_errors.E006"
+    assert "migrate" in (error.hint or "")
+    assert table_check.check_tables(databases=["default"]) == []  # migrate's own checks: it creates them next
+
+
+def test_manage_py_check_fails_with_e006_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"].introspection, "table_names", lambda *args, **kwargs: [])
+
+    with pytest.raises(SystemCheckError, match="E006"):
+        call_command("check")
+
+
+def test_the_tables_check_is_silent_when_the_database_cannot_be_reached(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(connections["default"].introspection, "table_names", unreachable)
+
+    assert table_check.check_tables() == []
+
+
+@pytest.mark.django_db
+def test_the_tables_check_passes_on_a_migrated_database() -> None:
+    assert table_check.check_tables() == []
