@@ -17,9 +17,9 @@ import re
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, router, transaction
+from django.db import DatabaseError, IntegrityError, router, transaction
 
-from causeloop_errors import trace
+from causeloop_errors import faults, trace
 from causeloop_errors.audit_repeats import repeats
 from causeloop_errors.clientip import client_ip
 
@@ -118,6 +118,8 @@ def record(
             **_actor(actor, request),
         }
         _insert(clean(fields), trace_id, digest)
+    except DatabaseError as exc:  # down, locked or not migrated: said once a minute, not once per refused request
+        faults.warn(f"database:audit:{type(exc).__name__}", "Could not write the audit event %s: %s", action, exc)
     except Exception:
         logger.exception("Could not write the audit event %s", action)
 

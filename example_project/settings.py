@@ -67,11 +67,31 @@ DATABASES = {
     )
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # SQLite under runserver's threads: a DEFERRED transaction (SQLite's default) reads, then upgrades to the write
+    # lock, and if another request holds it SQLite answers "database is locked" at once, without waiting: concurrent
+    # writes became server errors (audit writes failed alike). IMMEDIATE takes the write lock at BEGIN, where the
+    # busy timeout makes the others wait their turn; WAL lets reads go on while one request writes. The price: with
+    # ATOMIC_REQUESTS each request's view runs alone, one after the other (a demo; use PostgreSQL for more).
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,  # seconds a request waits for the write lock before "database is locked"
+        "init_command": "PRAGMA journal_mode=WAL;",
+    }
 
 if os.environ.get("REDIS_URL"):
     # django-redis: its incr is one round trip, so a rate-limit rule costs two (add, incr); Django's own
     # RedisCache checks existence before INCR and spends three.
-    CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}}
+    # Socket timeouts bound what a stalled Redis costs a request (REDIS_SOCKET_TIMEOUT seconds, default 1).
+    REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT") or 1.0)
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT, "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The local-memory cache counts for this one process only: right for `make demo` and the tests, wrong for

@@ -1,20 +1,29 @@
-"""The example API's audit trail: ``GET /api/audit-events?trace_id=...`` for staff, and no secret in any event."""
+"""The example API's audit trail: ``GET /api/audit-events?trace_id=...`` for staff allowed to view audit events, and
+no secret in any event."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 
 from causeloop_errors.models import AuditEvent, WorkspacePolicy
 from causeloop_errors.policies import store
 from example_project.demo import sso, tokens
-from example_project.demo.audit_views import MALFORMED_TRACE_ID, STAFF_ONLY
+from example_project.demo.audit_views import (
+    MALFORMED_TRACE_ID,
+    PERMISSION_REQUIRED,
+    STAFF_ONLY,
+    VIEW_AUDIT_EVENTS,
+)
 from example_project.demo.models import Membership, Workspace
 from tests.contract import assert_envelope
 
@@ -23,12 +32,26 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_request_in_flig
 AUDIT_EVENTS = "/api/audit-events"
 
 
+def _view_audit_events() -> Permission:
+    app_label, codename = VIEW_AUDIT_EVENTS.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
 @pytest.fixture
 def staff_user(demo_workspace: Workspace) -> Any:
-    """Return sam, support staff, member of ``acme``."""
+    """Return sam, support staff allowed to view audit events, member of ``acme``."""
     user = get_user_model().objects.create_user("sam", "sam@example.com", "sam-password", is_staff=True)
+    user.user_permissions.add(_view_audit_events())
     Membership.objects.create(user=user, workspace=demo_workspace)
     return user
+
+
+@pytest.fixture
+def staff_without_permission_headers(demo_workspace: Workspace) -> dict[str, str]:
+    """Return the headers of a token of pat: staff (the admin lets pat sign in) but not allowed to view audit events."""
+    user = get_user_model().objects.create_user("pat", "pat@example.com", "pat-password", is_staff=True)
+    Membership.objects.create(user=user, workspace=demo_workspace)
+    return _bearer(user, demo_workspace)
 
 
 def _bearer(user: Any, workspace: Workspace, amr: tuple[str, ...] = ("pwd", "otp")) -> dict[str, str]:
@@ -67,6 +90,8 @@ def test_staff_reads_the_policy_denial_of_a_previous_request_by_its_request_id(
     stored = AuditEvent.objects.get(trace_id=denied["X-Request-Id"])
     assert datetime.fromisoformat(event.pop("created_at").replace("Z", "+00:00")) == stored.created_at
     assert event == {
+        "trace_id": denied["X-Request-Id"],
+        "last_trace_id": denied["X-Request-Id"],  # one occurrence: its first is its latest
         "action": "policy.mfa_required",
         "code": "mfa_required",
         "status": 403,
@@ -92,6 +117,7 @@ def test_staff_reads_the_internal_error_of_a_crashed_request(api_client: Client,
         None,
         "/api/demo/fail",
     )
+    assert event["trace_id"] == event["last_trace_id"] == crashed["X-Request-Id"]
 
 
 def test_a_merged_event_is_found_by_the_request_id_of_its_latest_occurrence(
@@ -105,6 +131,7 @@ def test_a_merged_event_is_found_by_the_request_id_of_its_latest_occurrence(
 
     assert by_first == by_latest
     assert [(event["action"], event["occurrences"]) for event in by_latest] == [("policy.mfa_required", 2)]
+    assert (by_latest[0]["trace_id"], by_latest[0]["last_trace_id"]) == (first, latest)
 
 
 def test_an_unknown_trace_id_has_no_events(api_client: Client, staff_headers: dict[str, str]) -> None:
@@ -118,6 +145,50 @@ def test_a_token_of_a_user_who_is_not_staff_is_forbidden(api_client: Client, dem
 
     error = assert_envelope(response, 403, "forbidden")
     assert error["message"] == STAFF_ONLY
+
+
+def test_a_staff_user_without_the_view_permission_is_forbidden(
+    api_client: Client, staff_without_permission_headers: dict[str, str]
+) -> None:
+    crashed = api_client.get("/api/demo/fail")["X-Request-Id"]
+
+    response = api_client.get(AUDIT_EVENTS, {"trace_id": crashed}, headers=staff_without_permission_headers)
+
+    error = assert_envelope(response, 403, "forbidden", {"permission": VIEW_AUDIT_EVENTS})
+    assert error["message"] == PERMISSION_REQUIRED
+    assert error["trace_id"] == response["X-Request-Id"]
+
+
+def test_a_staff_user_without_the_view_permission_is_forbidden_before_the_trace_id_is_read(
+    api_client: Client, staff_without_permission_headers: dict[str, str]
+) -> None:
+    response = api_client.get(AUDIT_EVENTS, {"trace_id": "short"}, headers=staff_without_permission_headers)
+
+    assert_envelope(response, 403, "forbidden", {"permission": VIEW_AUDIT_EVENTS})
+
+
+def test_the_view_permission_granted_through_a_group_is_enough(api_client: Client, demo_workspace: Workspace) -> None:
+    support = Group.objects.create(name="support")
+    support.permissions.add(_view_audit_events())
+    user = get_user_model().objects.create_user("gil", "gil@example.com", "gil-password", is_staff=True)
+    user.groups.add(support)
+    Membership.objects.create(user=user, workspace=demo_workspace)
+    crashed = api_client.get("/api/demo/fail")["X-Request-Id"]
+
+    [event] = _events(api_client, crashed, _bearer(user, demo_workspace))
+
+    assert (event["action"], event["trace_id"], event["last_trace_id"]) == ("api.internal_error", crashed, crashed)
+
+
+def test_the_seeded_admin_reads_audit_events_as_the_walkthrough_does(api_client: Client) -> None:
+    call_command("seed_demo", stdout=io.StringIO())
+    admin = get_user_model().objects.get(username="admin")
+    assert (admin.is_staff, admin.is_superuser, admin.user_permissions.exists()) == (True, True, False)
+    crashed = api_client.get("/api/demo/fail")["X-Request-Id"]
+
+    [event] = _events(api_client, crashed, _bearer(admin, Workspace.objects.get(slug="initech"), amr=("pwd",)))
+
+    assert (event["action"], event["trace_id"], event["last_trace_id"]) == ("api.internal_error", crashed, crashed)
 
 
 def test_a_request_without_a_token_is_unauthorized(api_client: Client, db: None) -> None:

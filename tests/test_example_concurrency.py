@@ -2,6 +2,8 @@
 
 Truly concurrent on PostgreSQL. SQLite serialises writers, so there the same requests run one
 after the other and the test still proves the savepoint turns the IntegrityError into a 409.
+The demo's own server under twenty concurrent clients, on a SQLite file too, is
+``tests/test_demo_server_concurrency.py``.
 """
 
 from __future__ import annotations

@@ -238,3 +238,22 @@ def test_the_tables_check_is_silent_when_the_database_cannot_be_reached(monkeypa
 @pytest.mark.django_db
 def test_the_tables_check_passes_on_a_migrated_database() -> None:
     assert table_check.check_tables() == []
+
+
+@pytest.mark.django_db
+def test_audit_writes_the_database_refuses_are_one_warning_a_minute_not_an_error_per_request(
+    client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from causeloop_errors.models import AuditEvent
+
+    def locked(**fields: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(AuditEvent.objects, "create", locked)
+
+    for n in range(5):
+        assert_envelope(client.get("/api/audit/fail/unauthorized", REMOTE_ADDR=f"203.0.113.{n}"), 401, "unauthorized")
+
+    [warning] = _warnings(caplog)
+    assert warning == "Could not write the audit event auth.unauthorized: database is locked"
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]

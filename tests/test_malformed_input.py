@@ -15,6 +15,7 @@ import socket
 from typing import Any, NamedTuple
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from example_project.demo import tokens
@@ -229,9 +230,12 @@ HEADERS = {
 
 @pytest.fixture
 def staff_token(demo_user: Any, demo_workspace: Any) -> str:
-    """Return a token of alice, made staff, in ``acme`` (the audit-events endpoint is for staff)."""
+    """Return a token of alice, made staff allowed to view audit events, in ``acme`` (as the endpoint requires)."""
     demo_user.is_staff = True
     demo_user.save(update_fields=["is_staff"])
+    demo_user.user_permissions.add(
+        Permission.objects.get_by_natural_key("view_auditevent", "causeloop_errors", "auditevent")
+    )
     return tokens.mint(demo_user, demo_workspace, amr=["pwd"]).secret
 
 

@@ -1,7 +1,11 @@
 """``GET /api/audit-events?trace_id=...``: the audit events of one request, for support staff.
 
 A customer quotes the ``trace_id`` of an error; support pastes it here (or into the admin) and sees what the
-app recorded about that request: who, which workspace, from where, which code, how often.
+app recorded about that request: who, which workspace, from where, which code, how often, and the trace ids of
+the event's first (``trace_id``) and latest (``last_trace_id``) occurrences, the one quoted among them.
+
+Reading the trail takes what the admin's audit pages take: a staff user with the ``view_auditevent`` permission
+of ``causeloop_errors`` (a superuser has every permission); anyone else is answered 403 ``forbidden``.
 
 The view follows the token's workspace policy like every other view of the example API (it is not
 ``policy_exempt``): exemptions are for what a blocked user needs in order to comply, and reading the security
@@ -27,16 +31,24 @@ from example_project.demo import openapi
 from example_project.demo.views import TokenAPIView
 
 STAFF_ONLY = "Only staff may read audit events."
+VIEW_AUDIT_EVENTS = "causeloop_errors.view_auditevent"
+PERMISSION_REQUIRED = "Reading audit events requires the permission to view them."
 MALFORMED_TRACE_ID = "Not a well-formed trace id."
 
 
-class IsStaff(BasePermission):
-    """Allow staff users only; anyone else is answered 403 ``forbidden``. List it after ``IsAuthenticated``."""
+class CanViewAuditEvents(BasePermission):
+    """Allow staff users with ``causeloop_errors.view_auditevent`` only, as the admin's audit pages do.
+
+    Anyone else is answered 403 ``forbidden``. List it after ``IsAuthenticated``.
+    """
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if getattr(request.user, "is_staff", False):
-            return True
-        raise Forbidden(STAFF_ONLY)
+        user = request.user
+        if not getattr(user, "is_staff", False):
+            raise Forbidden(STAFF_ONLY)
+        if not user.has_perm(VIEW_AUDIT_EVENTS):
+            raise Forbidden(PERMISSION_REQUIRED, details={"permission": VIEW_AUDIT_EVENTS})
+        return True
 
 
 class AuditEventQuerySerializer(serializers.Serializer):
@@ -54,6 +66,7 @@ class AuditEventQuerySerializer(serializers.Serializer):
 def _event(event: AuditEvent) -> dict[str, Any]:
     return {
         "created_at": event.created_at,
+        "trace_id": event.trace_id,  # of the first occurrence
         "action": event.action,
         "code": event.code,
         "status": event.status,
@@ -63,6 +76,8 @@ def _event(event: AuditEvent) -> dict[str, Any]:
         "method": event.method,
         "path": event.path,
         "occurrences": event.occurrences,
+        # Of the latest occurrence: audit.record always sets it; a row written otherwise had one occurrence.
+        "last_trace_id": event.last_trace_id or event.trace_id,
         "details": event.details,
     }
 
@@ -70,7 +85,7 @@ def _event(event: AuditEvent) -> dict[str, Any]:
 class AuditEventListView(TokenAPIView):
     """``GET /api/audit-events?trace_id=...``: the events whose first or latest occurrence had that trace id."""
 
-    permission_classes = [*TokenAPIView.permission_classes, IsStaff]
+    permission_classes = [*TokenAPIView.permission_classes, CanViewAuditEvents]
     error_codes = ("validation_error",)  # a missing or malformed trace_id
 
     @extend_schema(parameters=[AuditEventQuerySerializer], responses=openapi.AuditEventListSerializer)

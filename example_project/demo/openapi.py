@@ -72,6 +72,7 @@ class ConnectorOutSerializer(serializers.Serializer):
 
 class AuditEventSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
+    trace_id = serializers.CharField(help_text="The trace id (X-Request-Id) of the event's first occurrence.")
     action = serializers.CharField()
     code = serializers.CharField(allow_blank=True)
     status = serializers.IntegerField(allow_null=True)
@@ -81,6 +82,9 @@ class AuditEventSerializer(serializers.Serializer):
     method = serializers.CharField(allow_blank=True)
     path = serializers.CharField(allow_blank=True)
     occurrences = serializers.IntegerField()
+    last_trace_id = serializers.CharField(
+        help_text="The trace id of the event's latest occurrence (its trace_id while it has occurred once)."
+    )
     details = serializers.DictField()
 
 

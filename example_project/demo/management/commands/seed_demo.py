@@ -49,7 +49,8 @@ class Command(BaseCommand):
         ]
         created_users = [name for name in (*MEMBERS, ADMIN) if self._ensure_user(name)]
         created_memberships = 0
-        admin = get_user_model().objects.get(username=ADMIN)  # staff: reads the audit trail over the API
+        # staff superuser, so it has causeloop_errors.view_auditevent: reads the audit trail over the API
+        admin = get_user_model().objects.get(username=ADMIN)
         initech = next(workspace for workspace in workspaces if workspace.slug == "initech")
         created_memberships += Membership.objects.get_or_create(user=admin, workspace=initech)[1]
         for username in MEMBERS:
