@@ -35,7 +35,7 @@ logger = logging.getLogger("causeloop_errors")
 
 COUNTER_PREFIX = "causeloop:audit:repeats:"
 LOCK_PREFIX = "causeloop:audit:flushing:"
-COUNTER_TIMEOUT = 24 * 3600  # a counter nobody flushes (no traffic, no flush_audit_events) is dropped after a day
+COUNTER_TIMEOUT = 3600  # a counter nobody flushes (no traffic, no flush_audit_events) is dropped after an hour
 KNOWN_LIMIT = 10_000  # digests whose row this process knows to exist; the oldest are forgotten first
 
 
@@ -148,14 +148,23 @@ def add_to_counter(shared: Any, digest: str, n: int) -> None:
 
 
 def take_counts(shared: Any, digests: list[str]) -> dict[str, int]:
-    """Take the counts of ``digests`` out of ``shared`` (read, then decrement by what was read)."""
+    """Take the counts of ``digests`` out of ``shared``; what two takers race for is taken once.
+
+    The value read may be stale by the time it is subtracted (another process or ``flush_audit_events`` took it
+    meanwhile): the atomic decrement says how much was really there, and what was over-taken is put back.
+    """
     found = shared.get_many([counter_key(digest) for digest in digests]) if digests else {}
     taken = {}
     for digest in digests:
         n = int(found.get(counter_key(digest)) or 0)
-        if n > 0:
-            shared.decr(counter_key(digest), n)  # increments racing the read stay in the counter
-            taken[digest] = n
+        if n <= 0:
+            continue
+        left = int(shared.decr(counter_key(digest), n))
+        mine = max(0, min(n, n + left))  # what the counter held of the n subtracted (it may have been below 0)
+        if mine < n:  # another taker got there first: put back exactly what was subtracted and not there
+            shared.incr(counter_key(digest), n - mine)
+        if mine > 0:
+            taken[digest] = mine
     return taken
 
 
@@ -190,4 +199,5 @@ def _update_sql(vendor: str, alias: str) -> str:
 REPEAT_COLUMNS = ("occurrences", "last_seen_at", "last_trace_id", "dedup_key")
 
 repeats = Repeats()
-atexit.register(repeats.flush)
+# At exit the lock does not wait for a later flush: this process will not be there to make it.
+atexit.register(repeats.flush, force=True)

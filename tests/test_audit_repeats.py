@@ -125,3 +125,44 @@ def test_repeats_of_a_row_that_is_gone_are_dropped_and_its_next_occurrence_inser
 
     assert not process.known(digest)
     assert AuditEvent.objects.count() == 0
+
+
+def test_two_takers_reading_the_same_count_take_it_once() -> None:
+    digest = _row()
+    shared = caches["default"]
+    audit_repeats.add_to_counter(shared, digest, 10)
+    stale = shared.get_many  # both read 10 before either subtracts it
+
+    def read_before_the_other_took_it(keys: list[str]) -> dict[str, Any]:
+        return {counter_key(digest): 10}
+
+    first = audit_repeats.take_counts(shared, [digest])
+    shared.get_many = read_before_the_other_took_it  # type: ignore[method-assign]
+    try:
+        second = audit_repeats.take_counts(shared, [digest])
+    finally:
+        shared.get_many = stale  # type: ignore[method-assign]
+
+    assert (first, second) == ({digest: 10}, {})
+    assert shared.get(counter_key(digest)) == 0
+
+
+def test_a_taker_meeting_another_takers_overdraft_puts_back_only_what_it_subtracted() -> None:
+    digest = _row()
+    shared = caches["default"]
+    audit_repeats.add_to_counter(shared, digest, 0)
+    shared.decr(counter_key(digest), 49)  # another taker subtracted 49 more than was there and will put it back
+    stale = shared.get_many
+
+    def read_42(keys: list[str]) -> dict[str, Any]:
+        return {counter_key(digest): 42}
+
+    shared.get_many = read_42  # type: ignore[method-assign]
+    try:
+        taken = audit_repeats.take_counts(shared, [digest])
+    finally:
+        shared.get_many = stale  # type: ignore[method-assign]
+    shared.incr(counter_key(digest), 49)  # the other taker's own correction
+
+    assert taken == {}
+    assert shared.get(counter_key(digest)) == 0

@@ -1,4 +1,4 @@
-"""Four processes, one Redis: a rule admits exactly its limit, and an admin edit reaches every process.
+"""Four processes, one Redis: a rule admits exactly its limit, and an admin edit reaches every process within 1 s.
 
 Runs under ``make test-services`` (PostgreSQL and Redis). Four workers (``tests/ratelimit_flood.py``,
 started with the ``spawn`` method) each set Django up with the test settings on the parent's test
@@ -8,12 +8,13 @@ the rule check in ``process_view``, DRF) as fast as they can, from the same clie
 Counters live in Redis and outlive the test run, so each test uses a rule with a fresh name (a fresh
 django-ratelimit group) and a client IP whose window has at least a minute left: django-ratelimit's
 windows end at a per-key offset (crc32 of the key), and a test straddling a window end would be refilled.
+
+A worker reads the rules' version stamp at most once per ``CONFIG_CHECK_SECONDS`` (0.5 s): an edit reaches it
+within that interval (the issue's bound: 1 s), and the process that saved it on its very next request.
 """
 
 from __future__ import annotations
 
-import contextlib
-import multiprocessing
 import os
 import time
 import uuid
@@ -27,9 +28,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
+from causeloop_errors import rules as rate_limit_rules
+from causeloop_errors.conf import DEFAULTS
 from causeloop_errors.models import RateLimitRule
 from causeloop_errors.ratelimits import GROUP_PREFIX
-from tests import ratelimit_flood
+from tests.ratelimit_flood import REPLY_TIMEOUT, Workers, require_redis
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -51,54 +54,10 @@ PATH = "/api/issues"  # without a token: DRF answers 401 after the middleware ha
 UNCOVERED_PATH = "/api/me"  # not under the rule's prefix: warms a worker (rules, connections) without counting
 FIRST_IP = IPv4Address("198.18.0.1")  # RFC 2544 benchmarking range: never a real client
 MIN_TIME_LEFT = 60  # seconds left in the window, far more than a test needs
-READY_TIMEOUT = 60
-REPLY_TIMEOUT = 60
-
-
-class Workers:
-    """Four worker processes and the parent's end of their pipes."""
-
-    def __init__(self, database_name: str) -> None:
-        context = multiprocessing.get_context("spawn")
-        self.barrier = context.Barrier(WORKERS)
-        self.pipes: list[Any] = []
-        self.processes: list[Any] = []
-        for _ in range(WORKERS):
-            parent_end, child_end = context.Pipe()
-            process = context.Process(
-                target=ratelimit_flood.serve, args=(database_name, child_end, self.barrier), daemon=True
-            )
-            process.start()
-            child_end.close()
-            self.pipes.append(parent_end)
-            self.processes.append(process)
-        for pipe in self.pipes:
-            self._reply(pipe, READY_TIMEOUT)
-
-    def send(self, ips: list[str], path: str, count: int, *, together: bool = False) -> list[list[Any]]:
-        """Have worker ``i`` send ``count`` requests from ``ips[i]``; return each worker's replies."""
-        for pipe, ip in zip(self.pipes, ips, strict=True):
-            pipe.send((ip, path, count, together))
-        return [self._reply(pipe, REPLY_TIMEOUT) for pipe in self.pipes]
-
-    def close(self) -> None:
-        for pipe in self.pipes:
-            with contextlib.suppress(OSError):  # a worker that already died
-                pipe.send(None)
-        for process in self.processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-                process.join()
-
-    @staticmethod
-    def _reply(pipe: Any, timeout: float) -> Any:
-        if not pipe.poll(timeout):
-            pytest.fail(f"a worker process gave no answer within {timeout} s")
-        kind, value = pipe.recv()
-        if kind == "error":
-            pytest.fail(f"a worker process failed:\n{value}")
-        return value
+POLL_PAUSE = 0.01  # seconds between a worker's requests while it waits for an edit
+POLL_TIMEOUT = 3.0  # seconds a worker polls before it gives up
+WORKER_CONFIG_CHECK_SECONDS = DEFAULTS["CONFIG_CHECK_SECONDS"]  # the workers keep the default (0.5 s)
+OBEYED_WITHIN = 1.0  # seconds: the issue's bound for every process
 
 
 @pytest.fixture(scope="module")
@@ -106,29 +65,25 @@ def workers(django_db_setup: None, django_db_blocker: Any) -> Iterator[Workers]:
     """Four workers on this session's test database; started once for the module (spawning takes seconds)."""
     from django.db import connection
 
-    _require_redis()
+    require_redis(REDIS_URL)
     with django_db_blocker.unblock():
         database_name = connection.settings_dict["NAME"]
-    pool = Workers(database_name)
+    pool = Workers(database_name, WORKERS)
     try:
         yield pool
     finally:
         pool.close()
 
 
-def _require_redis() -> None:
-    """Fail, never skip, when REDIS_URL is set but Redis does not answer: make test-services promised it."""
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=5).ping()
-    except Exception as exc:
-        pytest.fail(f"Redis at {REDIS_URL} is unreachable ({exc.__class__.__name__}: {exc})")
-
-
 def _rule(rate: str = f"{LIMIT}/h") -> RateLimitRule:
-    """Create (and commit) an enforcing IP rule on ``PATH`` with a fresh name, so its counters are fresh."""
-    return RateLimitRule.objects.create(name=f"procs-{uuid.uuid4().hex[:12]}", rate=rate, key="ip", path_prefix=PATH)
+    """Create (and commit) an enforcing IP rule on ``PATH`` with a fresh name, so its counters are fresh.
+
+    Returns once every worker obeys it: a worker reads the rules' stamp at most once per ``CONFIG_CHECK_SECONDS``,
+    so until then one may still obey the previous test's rules (a test database flush bumps no stamp).
+    """
+    rule = RateLimitRule.objects.create(name=f"procs-{uuid.uuid4().hex[:12]}", rate=rate, key="ip", path_prefix=PATH)
+    time.sleep(WORKER_CONFIG_CHECK_SECONDS)
+    return rule
 
 
 def _ips_with_time_left(rule: RateLimitRule, count: int) -> list[str]:
@@ -177,23 +132,56 @@ def test_four_processes_flooding_one_ip_admit_exactly_the_rules_limit(workers: W
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_saved_in_the_admin_is_obeyed_by_every_process_on_its_next_request(workers: Workers) -> None:
-    rule = _rule()
-    ips = _ips_with_time_left(rule, WORKERS)  # one client per worker: each one's next request is its own first
+def test_an_edit_saved_in_the_admin_is_obeyed_by_every_process_within_one_second(
+    workers: Workers, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The saving process must obey on its next request through its own bump, not through a periodic check.
+    settings.CAUSELOOP_ERRORS = {**settings.CAUSELOOP_ERRORS, "CONFIG_CHECK_SECONDS": 3600}
+    rule = _rule(rate=f"{10 * LIMIT}/h")  # room for the old rate's counts while the workers poll
+    *ips, own_ip = _ips_with_time_left(rule, WORKERS + 1)  # one client per process: a new counter each
     warmed = workers.send(ips, PATH, 1)
-    assert [worker[0][:3] for worker in warmed] == [(401, str(LIMIT), str(LIMIT - 1))] * WORKERS
+    assert [worker[0][:3] for worker in warmed] == [(401, str(10 * LIMIT), str(10 * LIMIT - 1))] * WORKERS
+    own = Client(REMOTE_ADDR=own_ip, raise_request_exception=False)
+    assert own.get(PATH)["X-RateLimit-Limit"] == str(10 * LIMIT)  # this process has the old rule in memory
     get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     admin = Client()
     admin.force_login(get_user_model().objects.get(username="root"))
+    committed: list[float] = []
+    bump = rate_limit_rules.stamp.bump
+
+    def bump_and_note_the_time() -> None:  # run once the save commits: the moment the new stamp is published
+        bump()
+        committed.append(time.time())
+
+    monkeypatch.setattr(rate_limit_rules.stamp, "bump", bump_and_note_the_time)
+    workers.start("poll", [(ip, PATH, "1", POLL_PAUSE, POLL_TIMEOUT) for ip in ips])
+    # Every worker is sending requests under the old rate before the save: each one's stamp check is at its own phase.
+    polling_since = [workers.reply(pipe, REPLY_TIMEOUT, "polling") for pipe in workers.pipes]
 
     saved = admin.post(f"/admin/causeloop_errors/ratelimitrule/{rule.pk}/change/", _admin_form(rule, rate="1/h"))
+    next_own = [own.get(PATH), own.get(PATH)]
 
     assert saved.status_code == 302, saved.content.decode()[:2000]
+    polls = [workers.reply(pipe, REPLY_TIMEOUT) for pipe in workers.pipes]
     assert RateLimitRule.objects.get(pk=rule.pk).rate == "1/h"
-    after = workers.send(ips, PATH, 2)
-    # A new rate is a new django-ratelimit counter: each worker's next request is the first under 1/h.
-    assert [[reply[:3] for reply in worker] for worker in after] == [[(401, "1", "0"), (429, "1", "0")]] * WORKERS
-    assert all(worker[1][3]["limit"] == 1 for worker in after)
+    assert len(committed) == 1, "the save bumped the rules' stamp once, when it committed"
+    # The process that saved: its very next request obeys the new rate, though it reads the shared stamp hourly.
+    assert [(r.status_code, r["X-RateLimit-Limit"], r["X-RateLimit-Remaining"]) for r in next_own] == [
+        (401, "1", "0"),
+        (429, "1", "0"),
+    ]
+    delays = [None if poll["new_at"] is None else poll["new_at"] - committed[0] for poll in polls]
+    print(
+        f"\nobeyed by each worker {['-' if d is None else f'{d:.3f}' for d in delays]} s after the commit "
+        f"(requests while polling every {POLL_PAUSE} s: {[poll['requests'] for poll in polls]})"
+    )
+    assert max(polling_since) < committed[0]
+    assert all(d is not None and d <= OBEYED_WITHIN for d in delays), delays
+    # A new rate is a new django-ratelimit counter, and the requests under the old one never count toward it:
+    # each worker's first request under 1/h is admitted, its next one refused.
+    after = [[reply[:3] for reply in poll["replies"]] for poll in polls]
+    assert after == [[(401, "1", "0"), (429, "1", "0")]] * WORKERS
+    assert all(poll["replies"][1][3]["limit"] == 1 for poll in polls)
 
 
 def _admin_form(rule: RateLimitRule, **changes: str) -> dict[str, str]:
