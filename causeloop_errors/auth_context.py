@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth import BACKEND_SESSION_KEY
-from django.utils.module_loading import import_string
 
-from causeloop_errors.conf import app_settings
+from causeloop_errors.conf import app_settings, imported
 
 _ATTRIBUTE = "_causeloop_auth_context"
 
@@ -62,6 +61,6 @@ def auth_context(request: Any) -> AuthContext:
     holder = getattr(request, "_request", request)
     context = getattr(holder, _ATTRIBUTE, None)
     if context is None:
-        context = import_string(app_settings.AUTH_CONTEXT_RESOLVER)(request)
+        context = imported(app_settings.AUTH_CONTEXT_RESOLVER)(request)
         setattr(holder, _ATTRIBUTE, context)
     return context

@@ -10,9 +10,11 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings as django_settings
+from django.utils.module_loading import import_string
 
 DEFAULTS: dict[str, Any] = {
     "API_PATH_PREFIXES": ("/api/", "/auth/"),
@@ -81,6 +83,12 @@ def _interval(default: float) -> Any:
     return convert
 
 
+@lru_cache(maxsize=32)
+def imported(path: str) -> Any:
+    """Return what the dotted ``path`` names, imported once (a resolver is called on every request)."""
+    return import_string(path)
+
+
 def _seconds(value: Any) -> int:
     valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
     return value if valid else DEFAULTS["DEFAULT_RETRY_AFTER"]
@@ -130,8 +138,10 @@ class Settings:
     @property
     def WWW_AUTHENTICATE(self) -> str:
         """``WWW-Authenticate`` value for a 401 when no authenticator offers one."""
-        value = self._get("WWW_AUTHENTICATE")
-        return value if isinstance(value, str) and value else str(DEFAULTS["WWW_AUTHENTICATE"])
+        return self._cached(
+            "WWW_AUTHENTICATE",
+            lambda value: value if isinstance(value, str) and value else str(DEFAULTS["WWW_AUTHENTICATE"]),
+        )
 
     @property
     def DEFAULT_RETRY_AFTER(self) -> int:
@@ -141,18 +151,17 @@ class Settings:
     @property
     def INCLUDE_FIELD_ERRORS(self) -> bool:
         """Add ``error.field_errors``: every validation message with its path and DRF code."""
-        return self._get("INCLUDE_FIELD_ERRORS") is True
+        return self._cached("INCLUDE_FIELD_ERRORS", lambda value: value is True)
 
     @property
     def WORKSPACE_MODEL(self) -> str | None:
         """``"app_label.Model"`` of the host's workspaces; enables choices and unknown-key checks."""
-        value = self._get("WORKSPACE_MODEL")
-        return value if isinstance(value, str) and value else None
+        return self._cached("WORKSPACE_MODEL", lambda value: value if isinstance(value, str) and value else None)
 
     @property
     def WORKSPACE_KEY_FIELD(self) -> str:
         """Field of ``WORKSPACE_MODEL`` that holds the workspace key."""
-        return str(self._get("WORKSPACE_KEY_FIELD"))
+        return self._cached("WORKSPACE_KEY_FIELD", str)
 
     @property
     def WORKSPACE_KEY_PATTERN(self) -> re.Pattern[str]:
@@ -162,18 +171,17 @@ class Settings:
     @property
     def WORKSPACE_RESOLVER(self) -> str:
         """Dotted path of ``(request) -> key or None``: which workspace a request targets."""
-        return str(self._get("WORKSPACE_RESOLVER"))
+        return self._cached("WORKSPACE_RESOLVER", str)
 
     @property
     def WORKSPACE_MEMBERS(self) -> str | None:
         """Dotted path of ``(key) -> users``: lets the admin count who a policy change would block."""
-        value = self._get("WORKSPACE_MEMBERS")
-        return value if isinstance(value, str) and value else None
+        return self._cached("WORKSPACE_MEMBERS", lambda value: value if isinstance(value, str) and value else None)
 
     @property
     def AUTH_CONTEXT_RESOLVER(self) -> str:
         """Dotted path of ``(request) -> AuthContext``: how a request was authenticated."""
-        return str(self._get("AUTH_CONTEXT_RESOLVER"))
+        return self._cached("AUTH_CONTEXT_RESOLVER", str)
 
     @property
     def SSO_BACKENDS(self) -> tuple[str, ...]:
@@ -203,8 +211,10 @@ class Settings:
     @property
     def AUDIT_DEDUP_SECONDS(self) -> int:
         """Identical denials within this many seconds share one event (its ``occurrences`` grow)."""
-        value = self._get("AUDIT_DEDUP_SECONDS")
-        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 60
+        return self._cached(
+            "AUDIT_DEDUP_SECONDS",
+            lambda value: value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else 60,
+        )
 
     @property
     def AUDIT_FLUSH_SECONDS(self) -> float:
@@ -219,7 +229,7 @@ class Settings:
     @property
     def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool:
         """Document 429, 503 and the pacing headers on every operation (admin rules can cover any path)."""
-        return self._get("OPENAPI_RATE_LIMIT_ALL_OPERATIONS") is not False
+        return self._cached("OPENAPI_RATE_LIMIT_ALL_OPERATIONS", lambda value: value is not False)
 
     @property
     def STYLE(self) -> str:
@@ -239,7 +249,7 @@ class Settings:
     @property
     def ALLOW_DEBUG_HEADER(self) -> bool:
         """Honour ``X-Debug: true`` from staff users while ``DEBUG`` is on (styles with a debug member)."""
-        return self._get("ALLOW_DEBUG_HEADER") is True
+        return self._cached("ALLOW_DEBUG_HEADER", lambda value: value is True)
 
 
 app_settings = Settings()

@@ -56,24 +56,23 @@ class VersionStamp:
         self.key = key
         self._local = 0
         self._shared = UNKNOWN
-        self._checked_at: float | None = None
+        self._next_check = 0.0  # monotonic time of the next read of the shared stamp
         self._unpublished = False  # a bump the cache did not take: published again at the next check
         _stamps.append(self)
 
     def forget(self) -> None:
         """Read the shared stamp again on the next request (the cache configuration changed)."""
-        self._checked_at = None
+        self._next_check = 0.0
 
     def current(self) -> str:
         """Return the stamp as this process knows it; read the cache only when the last read is stale."""
-        checked = self._checked_at
-        if checked is None or time.monotonic() - checked >= app_settings.CONFIG_CHECK_SECONDS:
+        if time.monotonic() >= self._next_check:
             self._check()
         return f"{self._shared}:{self._local}"
 
     def _check(self) -> None:
         alias = app_settings.POLICY_CACHE_ALIAS
-        self._checked_at = time.monotonic()  # also on failure: the next try is an interval away
+        self._next_check = time.monotonic() + app_settings.CONFIG_CHECK_SECONDS  # on failure too: a try per interval
         if _process_local(alias) or not faults.cache_available(alias):
             return
         try:
