@@ -23,6 +23,7 @@ from benchmarks.harness import (
     drive,
     environ,
     expect,
+    receivers_for,
     request,
     time_block,
 )
@@ -79,7 +80,8 @@ def check_logging_silenced() -> None:
             logger = logger.parent if logger.propagate else None
 
 
-def _check_app(case: Case, reply: Reply) -> None:
+def check_app(case: Case, reply: Reply) -> None:
+    """Check an ``app`` answer: the status, ``X-Request-Id``, and for an error the envelope from the app's handler."""
     where = f"app/{case.name}"
     expect(reply.status == case.status, f"{where}: status {reply.status}, expected {case.status}")
     trace_id = reply.headers.get("x-request-id")
@@ -96,7 +98,7 @@ def _check_app(case: Case, reply: Reply) -> None:
     assert isinstance(error, dict)
     expect({"code", "message", "trace_id"} <= error.keys(), f"{where}: envelope misses keys: {error!r}")
     expect(error["trace_id"] == trace_id, f"{where}: trace_id {error['trace_id']!r} != X-Request-Id {trace_id!r}")
-    expected_code = {404: "not_found", 400: "validation_error", 500: "internal_error"}[case.status]
+    expected_code = {401: "unauthorized", 404: "not_found", 400: "validation_error", 500: "internal_error"}[case.status]
     expect(error["code"] == expected_code, f"{where}: code {error['code']!r}, expected {expected_code!r}")
     if case.status == 400:
         details = error.get("details") or {}
@@ -104,7 +106,8 @@ def _check_app(case: Case, reply: Reply) -> None:
             expect(dotted in details, f"{where}: no {dotted!r} in details {details!r}")
 
 
-def _check_plain(case: Case, reply: Reply) -> None:
+def check_plain(case: Case, reply: Reply) -> None:
+    """Check a ``plain`` answer: the status, no ``X-Request-Id``, and DRF's or Django's own body."""
     where = f"plain/{case.name}"
     expect(reply.status == case.status, f"{where}: status {reply.status}, expected {case.status}")
     expect("x-request-id" not in reply.headers, f"{where}: X-Request-Id present, so the app's middleware ran")
@@ -113,7 +116,7 @@ def _check_plain(case: Case, reply: Reply) -> None:
         expect(b"Server Error (500)" in reply.body, f"{where}: not Django's 500 page: {reply.body[:200]!r}")
         return
     data = json.loads(reply.body)
-    if case.status == 404:
+    if case.status in (401, 404):
         expect(set(data) == {"detail"}, f"{where}: not DRF's {{'detail': ...}}: {data!r}")
     elif case.status == 400:
         expect(
@@ -128,8 +131,8 @@ def verify(handlers: dict[str, Handler], cases: list[Case]) -> None:
 
     for case in cases:
         replies = {config: request(handlers[config], environ(config, case)) for config in CONFIGS}
-        _check_app(case, replies["app"])
-        _check_plain(case, replies["plain"])
+        check_app(case, replies["app"])
+        check_plain(case, replies["plain"])
         if case.status == 200:
             bodies = {config: json.loads(replies[config].body) for config in CONFIGS}
             expect(bodies["app"] == bodies["plain"] == SUCCESS_BODY, f"success bodies differ: {bodies!r}")
@@ -142,6 +145,7 @@ def count_queries(handler: Handler, config: str, case: Case) -> float:
 
     environs = [environ(config, case) for _ in range(QUERY_SAMPLE)]
     with ExitStack() as stack:
+        stack.enter_context(receivers_for(config))
         contexts = [stack.enter_context(CaptureQueriesContext(connections[alias])) for alias in connections]
         drive(handler, environs)
     return sum(len(context.captured_queries) for context in contexts) / QUERY_SAMPLE

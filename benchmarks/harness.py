@@ -11,7 +11,9 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ class Case:
     body: bytes
     status: int
     target: float
+    headers: tuple[tuple[str, str], ...] = ()  # extra WSGI environ entries, e.g. ("HTTP_AUTHORIZATION", "...")
 
 
 def expect(condition: bool, message: str) -> None:
@@ -53,11 +56,11 @@ def verdict(ok: bool) -> str:
     return "PASS" if ok else "FAIL"
 
 
-def setup_django() -> None:
-    """Configure Django with ``benchmarks.settings`` and migrate its in-memory database."""
+def setup_django(settings_module: str = "benchmarks.settings") -> None:
+    """Configure Django with ``settings_module`` and migrate its database (in-memory SQLite by default)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "benchmarks.settings"  # never a host's settings from the shell
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module  # never a host's settings from the shell
     import django
 
     django.setup()
@@ -68,11 +71,12 @@ def setup_django() -> None:
     call_command("migrate", run_syncdb=True, verbosity=0)
 
 
-def build_handlers() -> dict[str, Handler]:
+def build_handlers(urlconfs: dict[str, Any] | None = None) -> dict[str, Handler]:
     """Return one ``WSGIHandler`` per configuration, differing only in middleware and URLconf.
 
     Each handler's request class carries ``urlconf`` (Django's per-request URLconf hook), so each
-    configuration resolves its own one-prefix URLconf and URL resolving costs the same in both.
+    configuration resolves its own one-prefix URLconf and URL resolving costs the same in both. ``urlconfs``
+    maps a configuration to its URLconf (a dotted path or a module); by default ``benchmarks.urls_<config>``.
     """
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
@@ -84,7 +88,8 @@ def build_handlers() -> dict[str, Handler]:
     handlers: dict[str, Handler] = {}
     for config, middleware in (("app", app_middleware), ("plain", plain_middleware)):
         name = config.title()
-        request_class = type(f"{name}Request", (WSGIRequest,), {"urlconf": f"benchmarks.urls_{config}"})
+        urlconf = urlconfs[config] if urlconfs else f"benchmarks.urls_{config}"
+        request_class = type(f"{name}Request", (WSGIRequest,), {"urlconf": urlconf})
         handler_class = type(f"{name}WSGIHandler", (WSGIHandler,), {"request_class": request_class})
         with override_settings(MIDDLEWARE=middleware):
             handlers[config] = handler_class()  # __init__ runs load_middleware() under the override
@@ -115,6 +120,7 @@ def environ(config: str, case: Case) -> Environ:
     if case.body:
         environ["CONTENT_TYPE"] = "application/json"
         environ["CONTENT_LENGTH"] = str(len(case.body))
+    environ.update(case.headers)
     return environ
 
 
@@ -156,11 +162,42 @@ def request(handler: Handler, environ: Environ) -> Reply:
     )
 
 
+@contextmanager
+def _app_receivers_off() -> Iterator[None]:
+    """Disconnect the app's ``request_started``/``request_finished`` receivers, reconnect them after.
+
+    They are connected for the whole process (``AppConfig.ready``), so without this ``plain`` requests would run
+    them too: the trace id's reset, and whatever periodic work the app hangs there (writing audit repeats once an
+    interval has passed), which would then be counted on the plain side.
+    """
+    from django.core.signals import request_finished, request_started
+
+    removed = []
+    for signal in (request_started, request_finished):
+        for lookup_key, reference, _is_async in list(signal.receivers):
+            receiver = reference() if isinstance(reference, weakref.ReferenceType) else reference
+            if receiver is not None and str(getattr(receiver, "__module__", "")).startswith("causeloop_errors"):
+                uid = lookup_key[0] if isinstance(lookup_key[0], str) else None
+                signal.disconnect(receiver, dispatch_uid=uid)
+                removed.append((signal, receiver, uid))
+    try:
+        yield
+    finally:
+        for signal, receiver, uid in removed:
+            signal.connect(receiver, dispatch_uid=uid)
+
+
+def receivers_for(config: str) -> Any:
+    """Return a context for serving ``config``'s requests: ``plain`` runs without the app's request receivers."""
+    return _app_receivers_off() if config == "plain" else nullcontext()
+
+
 def time_block(handler: Handler, config: str, case: Case, requests: int) -> float:
     """Return the mean µs per request of one block of ``requests`` requests."""
     environs = [environ(config, case) for _ in range(requests)]
     gc.collect()
-    start = time.perf_counter_ns()
-    drive(handler, environs)
-    elapsed = time.perf_counter_ns() - start
+    with receivers_for(config):
+        start = time.perf_counter_ns()
+        drive(handler, environs)
+        elapsed = time.perf_counter_ns() - start
     return elapsed / requests / 1000

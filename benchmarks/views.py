@@ -8,7 +8,10 @@ costs the same in both; ``urls`` (``ROOT_URLCONF``) holds both prefixes for anyt
 The ``/app/`` views keep the app's throttle (``DEFAULT_THROTTLE_CLASSES``: ``RateLimitRuleThrottle``); the
 ``/plain/`` ones have none. For the rate-limit rows, ``/app/success_anon_<cache alias>`` is the success view
 with DRF's ``AnonRateThrottle`` added, counting on that cache. For the audit rows, ``/app/forbidden`` raises
-the app's ``Forbidden`` (a 403 ``forbidden``, an audited code unless ``AUDIT_CODES`` leaves it out).
+the app's ``Forbidden`` (a 403 ``forbidden``, an audited code unless ``AUDIT_CODES`` leaves it out). For the
+decorator rows, ``/app/success_decorated`` is the success view with django-ratelimit's own ``@ratelimit``
+(``key="ip"``, on ``get`` through ``method_decorator``, as django-ratelimit documents for class-based views) and
+``/app/success_ruled`` the success view without it, next to it in the URLconf so both resolve alike.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.http import Http404
 from django.urls import URLPattern, path
+from django.utils.decorators import method_decorator
+from django_ratelimit.decorators import ratelimit
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -35,6 +40,7 @@ ExceptionHandler = Callable[[Exception, dict[str, Any]], Any]
 
 SUCCESS_BODY = {"id": 42, "name": "widget", "active": True, "tags": ["a", "b"]}
 ANON_RATE = "1000000/h"  # DRF's throttle must never refuse during the benchmark
+DECORATOR_GROUP = "bench-decorator"  # django-ratelimit's group of the @ratelimit view (the rule has its own)
 
 
 class AddressSerializer(serializers.Serializer):
@@ -147,4 +153,8 @@ def routes(config: str) -> list[URLPattern]:
             for alias in settings.CACHES
         ]
         patterns.append(path("forbidden", _with_handler(ForbiddenView, "App", handler, throttles).as_view()))
+        decorated = _with_handler(SuccessView, "Decorated", handler, throttles)  # a fresh class: decorated in place
+        limit = ratelimit(group=DECORATOR_GROUP, key="ip", rate=ANON_RATE, block=True)
+        patterns.append(path("success_decorated", method_decorator(limit, name="get")(decorated).as_view()))
+        patterns.append(path("success_ruled", _with_handler(SuccessView, "Ruled", handler, throttles).as_view()))
     return patterns
