@@ -217,30 +217,21 @@ def main(argv: list[str] | None = None) -> int:
     samples = core.measure(handlers, cases, args.rounds, args.requests)
     results = [core.Result(case, samples[case.name], queries[case.name]) for case in cases]
     same_queries = core.report(results, args.rounds, args.requests, time.perf_counter() - began)
-    if args.audit_rounds:
+    parts = (
+        ("audit", "audit events", args.audit_rounds, audit_rows.audit_events),
+        ("rate-limit", "rate limits", args.rate_rounds, ratelimit_rows.rate_limits),
+        ("decorator", "rule vs @ratelimit", args.decorator_rounds, decorator_rows.decorator_rows),
+    )
+    for setup, title, rounds, run_part in parts:  # each part: (summary, targets held), or a failed setup check
+        if not rounds:
+            continue
         try:
-            summary, audit_ok = audit_rows.audit_events(handlers["app"], args)
+            summary, part_ok = run_part(handlers["app"], args)
         except BenchmarkError as error:
-            print(f"bench: audit setup check failed: {error}", file=sys.stderr)
+            print(f"bench: {setup} setup check failed: {error}", file=sys.stderr)
             return 2
-        print(f"\nbench audit events: {summary}; {time.perf_counter() - began:.1f} s in all")
-        same_queries &= audit_ok
-    if args.rate_rounds:
-        try:
-            summary, rate_ok = ratelimit_rows.rate_limits(handlers["app"], args)
-        except BenchmarkError as error:
-            print(f"bench: rate-limit setup check failed: {error}", file=sys.stderr)
-            return 2
-        print(f"\nbench rate limits: {summary}; {time.perf_counter() - began:.1f} s in all")
-        same_queries &= rate_ok
-    if args.decorator_rounds:
-        try:
-            summary, decorator_ok = decorator_rows.decorator_rows(handlers["app"], args)
-        except BenchmarkError as error:
-            print(f"bench: decorator setup check failed: {error}", file=sys.stderr)
-            return 2
-        print(f"\nbench rule vs @ratelimit: {summary}; {time.perf_counter() - began:.1f} s in all")
-        same_queries &= decorator_ok
+        print(f"\nbench {title}: {summary}; {time.perf_counter() - began:.1f} s in all")
+        same_queries &= part_ok
     status = 0 if same_queries else 1
     if args.production_rounds:
         production = _production(args)

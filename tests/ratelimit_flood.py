@@ -106,6 +106,17 @@ class Workers:
         return value
 
 
+def skip_unless_services(what: str) -> None:
+    """Skip the calling test module unless make test-services gave it Redis and PostgreSQL (``what`` says why)."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip(f"REDIS_URL is unset: several processes share {what} only through Redis", allow_module_level=True)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        pytest.skip(
+            "DATABASE_URL is not PostgreSQL: the worker processes must share the test database (make test-services)",
+            allow_module_level=True,
+        )
+
+
 def require_redis(url: str) -> None:
     """Fail, never skip, when REDIS_URL is set but Redis does not answer: make test-services promised it."""
     import redis

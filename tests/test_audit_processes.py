@@ -34,20 +34,9 @@ from causeloop_errors import audit
 from causeloop_errors.audit_repeats import counter_key
 from causeloop_errors.conf import app_settings
 from causeloop_errors.models import AuditEvent
-from tests.ratelimit_flood import AUDIT_TABLE, Workers, require_redis
+from tests.ratelimit_flood import AUDIT_TABLE, Workers, require_redis, skip_unless_services
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if not REDIS_URL:
-    pytest.skip(
-        "REDIS_URL is unset: several processes share audit repeat counters only through Redis (make test-services)",
-        allow_module_level=True,
-    )
-if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
-    pytest.skip(
-        "DATABASE_URL is not PostgreSQL: the worker processes must share the test database (make test-services)",
-        allow_module_level=True,
-    )
+skip_unless_services("audit repeat counters")
 
 WORKERS = 4
 PER_WORKER = 2_500
@@ -65,7 +54,7 @@ def workers(django_db_setup: None, django_db_blocker: Any) -> Iterator[Workers]:
     """Four workers on this session's test database, with the default flush interval; closed by the test."""
     from django.db import connection
 
-    require_redis(REDIS_URL)
+    require_redis(os.environ["REDIS_URL"])
     with django_db_blocker.unblock():
         database_name = connection.settings_dict["NAME"]
     pool = Workers(database_name, WORKERS, settings=WORKER_SETTINGS)

@@ -32,20 +32,9 @@ from causeloop_errors import rules as rate_limit_rules
 from causeloop_errors.conf import DEFAULTS
 from causeloop_errors.models import RateLimitRule
 from causeloop_errors.ratelimits import GROUP_PREFIX
-from tests.ratelimit_flood import REPLY_TIMEOUT, Workers, require_redis
+from tests.ratelimit_flood import REPLY_TIMEOUT, Workers, require_redis, skip_unless_services
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
-if not REDIS_URL:
-    pytest.skip(
-        "REDIS_URL is unset: several processes share rate-limit counters only through Redis (make test-services)",
-        allow_module_level=True,
-    )
-if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
-    pytest.skip(
-        "DATABASE_URL is not PostgreSQL: the worker processes must share the test database (make test-services)",
-        allow_module_level=True,
-    )
+skip_unless_services("rate-limit counters")
 
 WORKERS = 4
 PER_WORKER = 60
@@ -65,7 +54,7 @@ def workers(django_db_setup: None, django_db_blocker: Any) -> Iterator[Workers]:
     """Four workers on this session's test database; started once for the module (spawning takes seconds)."""
     from django.db import connection
 
-    require_redis(REDIS_URL)
+    require_redis(os.environ["REDIS_URL"])
     with django_db_blocker.unblock():
         database_name = connection.settings_dict["NAME"]
     pool = Workers(database_name, WORKERS)
