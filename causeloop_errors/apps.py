@@ -43,7 +43,8 @@ class CauseloopErrorsConfig(AppConfig):
         setting_changed.connect(workspaces.reset_on_setting_change, dispatch_uid="causeloop_errors.workspaces_reset")
         setting_changed.connect(faults.reset, dispatch_uid="causeloop_errors.faults_reset")
         request_finished.connect(trace.clear_trace_id, dispatch_uid="causeloop_errors.trace_clear")
-        # Audit repeats counted in memory are written once the interval has passed, after the response went out.
+        # Version stamps read and audit repeats written once their interval has passed, after the response went out.
+        request_finished.connect(versioning.refresh_due_stamps, dispatch_uid="causeloop_errors.stamps_refresh")
         request_finished.connect(repeats.flush_if_due, dispatch_uid="causeloop_errors.audit_repeats_flush")
 
         # Every process sees a policy change on its next request.

@@ -2,16 +2,19 @@
 
 A store keeps what it read from the database in process memory together with the stamp it saw. The stamp is
 read from the cache at most once every ``CONFIG_CHECK_SECONDS`` per process (not once per request: on Redis
-that read was the most expensive part of a request), so a change reaches every other process within that
-interval. The process that saved the change sees it on its very next request: a save or delete bumps the stamp
-once its transaction commits, in the cache and in this process's memory. A cache that fails leaves the stamp as
-this process last knew it (one WARNING per minute) and is tried again after a short back-off.
+that read was the most expensive part of a request), after a response has gone out (``request_finished``), so
+a process serving traffic learns of a change within that interval and no request waits for the read. A request
+reads it first only when the process has been idle for two intervals, so a change reaches every process within
+two intervals in any case. The process that saved the change sees it on its very next request: a save or
+delete bumps the stamp once its transaction commits, in the cache and in this process's memory. A cache that
+fails leaves the stamp as this process last knew it (one WARNING per minute) and is tried again after a back-off.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from typing import Any
 
 from django.core.cache import caches
@@ -41,7 +44,32 @@ def reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
             stamp.forget()
 
 
-_stamps: list[VersionStamp] = []
+_stamps: weakref.WeakSet[VersionStamp] = weakref.WeakSet()
+
+
+def refresh_due_stamps(**kwargs: Any) -> None:
+    """Read the stamps whose interval has passed, in one round trip (a ``request_finished`` receiver).
+
+    It runs once the response has gone out, so the read delays no client.
+    """
+    now = time.monotonic()
+    due = [stamp for stamp in _stamps if now >= stamp._next_check]
+    if not due:
+        return
+    alias = app_settings.POLICY_CACHE_ALIAS
+    if _process_local(alias) or not faults.cache_available(alias):
+        for stamp in due:
+            stamp._checked(now)
+        return
+    try:
+        found = caches[alias].get_many([stamp.key for stamp in due])
+    except Exception as exc:
+        faults.cache_failed(alias, "reading the version stamps", exc)
+        for stamp in due:
+            stamp._checked(now)
+        return
+    for stamp in due:
+        stamp._check(found.get(stamp.key))
 
 
 class VersionStamp:
@@ -56,23 +84,30 @@ class VersionStamp:
         self.key = key
         self._local = 0
         self._shared = UNKNOWN
-        self._next_check = 0.0  # monotonic time of the next read of the shared stamp
+        self._next_check = 0.0  # monotonic time from which the stamp is read again after a response
+        self._deadline = 0.0  # ... and from which a request reads it before going on (the process was idle)
         self._unpublished = False  # a bump the cache did not take: published again at the next check
-        _stamps.append(self)
+        _stamps.add(self)
 
     def forget(self) -> None:
         """Read the shared stamp again on the next request (the cache configuration changed)."""
-        self._next_check = 0.0
+        self._next_check = self._deadline = 0.0
 
     def current(self) -> str:
-        """Return the stamp as this process knows it; read the cache only when the last read is stale."""
-        if time.monotonic() >= self._next_check:
+        """Return the stamp as this process knows it; read the cache first only if it is two intervals old."""
+        if time.monotonic() >= self._deadline:
             self._check()
         return f"{self._shared}:{self._local}"
 
-    def _check(self) -> None:
+    def _checked(self, now: float) -> None:
+        """Note a check at ``now`` (made or given up): the next is an interval away."""
+        interval = app_settings.CONFIG_CHECK_SECONDS
+        self._next_check, self._deadline = now + interval, now + 2 * interval
+
+    def _check(self, known: Any = None) -> None:
+        """Read the shared stamp (``known``: already read with others); publish a bump the cache refused."""
         alias = app_settings.POLICY_CACHE_ALIAS
-        self._next_check = time.monotonic() + app_settings.CONFIG_CHECK_SECONDS  # on failure too: a try per interval
+        self._checked(time.monotonic())
         if _process_local(alias) or not faults.cache_available(alias):
             return
         try:
@@ -80,7 +115,8 @@ class VersionStamp:
             if self._unpublished:
                 cache.set(self.key, uuid.uuid4().hex, timeout=None)
                 self._unpublished = False
-            version = cache.get(self.key)
+                known = None
+            version = known if known is not None else cache.get(self.key)
             if version is None:  # the cache lost it (restart, eviction): start one every process will read
                 cache.add(self.key, uuid.uuid4().hex, timeout=None)
                 version = cache.get(self.key)

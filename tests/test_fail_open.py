@@ -99,8 +99,23 @@ def test_a_stamp_is_read_once_per_interval_and_a_change_elsewhere_is_seen_after_
     here.bump()
 
     clock.now += 0.25
+    versioning.refresh_due_stamps()
     assert elsewhere.current() == seen  # within CONFIG_CHECK_SECONDS: not read again
     clock.now += 0.25
+    assert elsewhere.current() == seen  # due, but a request does not wait for it while the process is busy
+    versioning.refresh_due_stamps()  # after the response: read
+    assert elsewhere.current() != seen
+
+
+def test_a_process_idle_for_two_intervals_reads_the_stamp_before_its_next_request(
+    shared_cache: None, clock: Clock
+) -> None:
+    here, elsewhere = versioning.VersionStamp("test:stamp"), versioning.VersionStamp("test:stamp")
+    seen = elsewhere.current()
+
+    here.bump()
+
+    clock.now += 1.0
     assert elsewhere.current() != seen
 
 

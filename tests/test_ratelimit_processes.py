@@ -9,8 +9,9 @@ Counters live in Redis and outlive the test run, so each test uses a rule with a
 django-ratelimit group) and a client IP whose window has at least a minute left: django-ratelimit's
 windows end at a per-key offset (crc32 of the key), and a test straddling a window end would be refilled.
 
-A worker reads the rules' version stamp at most once per ``CONFIG_CHECK_SECONDS`` (0.5 s): an edit reaches it
-within that interval (the issue's bound: 1 s), and the process that saved it on its very next request.
+A worker reads the rules' version stamp at most once per ``CONFIG_CHECK_SECONDS`` (0.5 s), after a response,
+and before a request only when it has been idle for two intervals: an edit reaches a busy worker within one
+interval, an idle one within two (the issue's bound: 1 s), and the process that saved it on its next request.
 """
 
 from __future__ import annotations
@@ -67,11 +68,12 @@ def workers(django_db_setup: None, django_db_blocker: Any) -> Iterator[Workers]:
 def _rule(rate: str = f"{LIMIT}/h") -> RateLimitRule:
     """Create (and commit) an enforcing IP rule on ``PATH`` with a fresh name, so its counters are fresh.
 
-    Returns once every worker obeys it: a worker reads the rules' stamp at most once per ``CONFIG_CHECK_SECONDS``,
-    so until then one may still obey the previous test's rules (a test database flush bumps no stamp).
+    Returns once every worker obeys it: an idle worker reads the rules' stamp before a request once two
+    ``CONFIG_CHECK_SECONDS`` have passed, so until then one may still obey the previous test's rules (a test database
+    flush bumps no stamp).
     """
     rule = RateLimitRule.objects.create(name=f"procs-{uuid.uuid4().hex[:12]}", rate=rate, key="ip", path_prefix=PATH)
-    time.sleep(WORKER_CONFIG_CHECK_SECONDS)
+    time.sleep(2 * WORKER_CONFIG_CHECK_SECONDS)
     return rule
 
 
