@@ -36,6 +36,7 @@ class CauseloopErrorsConfig(AppConfig):
         checks.register(app_checks.check_json_parser)
         checks.register(app_checks.check_problem_negotiation)
         checks.register(table_check.check_tables)
+        checks.register(table_check.check_shared_cache)
 
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")

@@ -133,8 +133,8 @@ def _insert(fields: dict[str, Any], trace_id: str, digest: str | None) -> None:
         with transaction.atomic(using=alias):  # a failed write never spoils the caller's transaction
             AuditEvent.objects.create(trace_id=trace_id, last_trace_id=trace_id, dedup_key=digest, **fields)
     except IntegrityError:
-        if digest is None:
-            raise
+        if digest is None or not AuditEvent.objects.filter(dedup_key=digest).exists():
+            raise  # not the race for a merged event's row: some other constraint failed
         repeats.mark_known(digest)
         repeats.count(digest, trace_id)
         return

@@ -1,60 +1,52 @@
 """Repeats of an audit event: counted in memory, summed in the shared cache, written in bulk once per interval.
 
 The first occurrence of an event is its row (``audit.record`` inserts it at once). A repeat costs no I/O: it is
-counted in this process's memory. Every ``AUDIT_FLUSH_SECONDS`` (checked by the request that crosses the
-interval, after any request through ``request_finished``, and at exit), the process adds its counts to one
-counter per event in the shared cache (``POLICY_CACHE_ALIAS``; an atomic increment, so the sum is exact across
-processes) and, for each event whose per-interval lock it wins, moves the cache's count into the row: one
-transaction of ``UPDATE ... occurrences = occurrences + n`` statements. ``flush_audit_events`` writes what every
-process left in the cache. A cache that fails is skipped: counts go straight from memory to the database.
+counted in this process's memory. Once ``AUDIT_FLUSH_SECONDS`` have passed, the next response to go out
+(``request_finished``) adds the process's counts to one counter per event in the shared cache
+(``POLICY_CACHE_ALIAS``, see ``audit_counters``) and, for each event whose per-interval lock it wins, moves the
+cache's count into the row: one transaction of ``UPDATE ... occurrences = occurrences + n`` statements. At exit a
+process writes what it can reach without waiting for a lock; ``flush_audit_events`` writes what every process left
+in the cache. A cache that fails is skipped: counts go straight from memory to the database. A database that fails
+leaves them in the cache (or in memory) for the next flush.
 
 What can be lost: a process killed without exit handlers loses the repeats it counted since its last flush (at
-most one interval's), and a cache flushed or restarted loses the counts it held (likewise at most about one
-interval's); a row's first occurrence is never lost that way.
+most one interval's), and a cache flushed or restarted loses the counts it held; a first occurrence never.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
 import math
 import threading
 import time
 from collections import OrderedDict
-from functools import cache
 from typing import Any
 
 from django.core.cache import caches
-from django.db import connections, router, transaction
-from django.utils import timezone
+from django.db import DatabaseError, connections, router
 
 from causeloop_errors import faults
+from causeloop_errors.audit_counters import LOCK_PREFIX, add_to_counter, counter_key, take
+from causeloop_errors.audit_sql import write_counts
 from causeloop_errors.conf import app_settings
 
-logger = logging.getLogger("causeloop_errors")
-
-COUNTER_PREFIX = "causeloop:audit:repeats:"
-LOCK_PREFIX = "causeloop:audit:flushing:"
-COUNTER_TIMEOUT = 3600  # a counter nobody flushes (no traffic, no flush_audit_events) is dropped after an hour
 KNOWN_LIMIT = 10_000  # digests whose row this process knows to exist; the oldest are forgotten first
-
-
-def counter_key(digest: str) -> str:
-    return COUNTER_PREFIX + digest
+Latest = dict[str, tuple[str, float]]  # per digest: the trace id and the time of its latest repeat
 
 
 class Repeats:
     """This process's count of repeats not yet written, per event (``dedup_key`` digest)."""
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()  # threaded servers: a count and the swap of the pending dicts never interleave
+        self._flushing = threading.Lock()  # one flush at a time per process
         self.reset()
-        self._lock = threading.Lock()  # threaded servers: a count and the swap of the pending dict never interleave
 
     def reset(self) -> None:
         """Forget every known row and every count not yet written (tests: the database was rolled back)."""
         self._known: OrderedDict[str, None] = OrderedDict()
         self._pending: dict[str, int] = {}
-        self._last_trace: dict[str, str] = {}
+        self._latest: Latest = {}
         self._unflushed: set[str] = set()  # pushed to the cache, but another process held the flush lock
         self._due: float | None = None  # when counts are next written: an interval after the first is counted
 
@@ -68,135 +60,108 @@ class Repeats:
             self._known.popitem(last=False)
 
     def count(self, digest: str, trace_id: str) -> None:
-        """Count one repeat; write the counts if the flush interval has passed (or is 0)."""
+        """Count one repeat in memory; written after a later response (at once when the interval is 0)."""
         with self._lock:
             self._pending[digest] = self._pending.get(digest, 0) + 1
-            self._last_trace[digest] = trace_id
-        self.flush_if_due()
+            self._latest[digest] = (trace_id, time.time())
+        if app_settings.AUDIT_FLUSH_SECONDS == 0:
+            self.flush()
 
     def flush_if_due(self, **kwargs: Any) -> None:
-        """Flush when the interval has passed; cheap otherwise (a ``request_finished`` receiver)."""
+        """Write the counts once the interval has passed (a ``request_finished`` receiver: after the response)."""
         if not (self._pending or self._unflushed):
             return
         now = time.monotonic()
         if self._due is None:
             self._due = now + app_settings.AUDIT_FLUSH_SECONDS
-        if now >= self._due:
-            self.flush()
+        if now >= self._due and self.flush():
+            _close_if_obsolete()  # Django closed the request's connection already; this one was opened after
 
-    def flush(self, *, force: bool = False) -> None:
+    def flush(self, *, force: bool = False) -> bool:
         """Push this process's counts to the shared cache and write those whose lock it wins. Never raises.
 
-        ``force`` (``flush_audit_events``, tests) writes every count this process pushed, lock or not.
+        ``force`` (exit, ``flush_audit_events``, tests) writes every count this process pushed, lock or not.
+        Returns whether anything was written.
         """
-        interval = app_settings.AUDIT_FLUSH_SECONDS
-        self._due = time.monotonic() + interval
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            traces, self._last_trace = self._last_trace, {}
-        if not pending and not self._unflushed:
-            return
-        taken = pending if interval == 0 else self._through_cache(pending, interval, force)
-        if taken:
-            self._write(taken, traces)
+        if not self._flushing.acquire(blocking=False):
+            return False  # another thread of this process is writing
+        try:
+            interval = app_settings.AUDIT_FLUSH_SECONDS
+            self._due = time.monotonic() + interval
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                latest, self._latest = self._latest, {}
+            if not pending and not self._unflushed:
+                return False
+            taken = pending if interval == 0 else self._through_cache(pending, interval, force)
+            return bool(taken) and self._write(taken, latest, through_cache=interval != 0)
+        finally:
+            self._flushing.release()
 
     def _through_cache(self, pending: dict[str, int], interval: float, force: bool) -> dict[str, int]:
         """Add ``pending`` to the shared counters; return the counts taken out of those whose lock was won."""
         alias = app_settings.POLICY_CACHE_ALIAS
         if not faults.cache_available(alias):
             return pending
+        shared = caches[alias]
         pushed: set[str] = set()
         try:
-            shared = caches[alias]
             for digest, n in pending.items():
                 add_to_counter(shared, digest, n)
                 pushed.add(digest)
-            candidates = self._unflushed | pushed
-            mine = [
-                digest
-                for digest in candidates
-                if force or shared.add(LOCK_PREFIX + digest, 1, timeout=math.ceil(interval))
-            ]
-            self._unflushed = candidates - set(mine)
-            taken = take_counts(shared, mine)
         except Exception as exc:
             faults.cache_failed(alias, "counting audit repeats", exc)
             return {digest: n for digest, n in pending.items() if digest not in pushed}
+        self._unflushed |= pushed
+        taken: dict[str, int] = {}
+        try:
+            lock = math.ceil(interval)
+            mine = [d for d in sorted(self._unflushed) if force or shared.add(LOCK_PREFIX + d, 1, timeout=lock)]
+            found = shared.get_many([counter_key(digest) for digest in mine]) if mine else {}
+            for digest in mine:
+                got = take(shared, digest, int(found.get(counter_key(digest)) or 0))
+                self._unflushed.discard(digest)
+                if got:
+                    taken[digest] = got
+        except Exception as exc:  # what was taken is written; the rest stays in the cache for the next flush
+            faults.cache_failed(alias, "taking audit repeats", exc)
         return taken
 
-    def _write(self, counts: dict[str, int], traces: dict[str, str]) -> None:
+    def _write(self, counts: dict[str, int], latest: Latest, *, through_cache: bool) -> bool:
         try:
-            missing = write_counts(counts, traces)
-        except Exception:
-            logger.exception("Could not write %d audit repeat counts; kept to try again", len(counts))
-            with self._lock:
-                for digest, n in counts.items():
-                    self._pending[digest] = self._pending.get(digest, 0) + n
-            return
+            missing = write_counts(counts, latest)
+        except DatabaseError as exc:
+            faults.warn("database:audit", "Could not write %d audit repeat counts (%s); kept", len(counts), exc)
+            self._keep(counts, latest, through_cache)
+            return False
         for digest in missing:  # rolled back or pruned: its next occurrence inserts a row again
             self._known.pop(digest, None)
+        return True
+
+    def _keep(self, counts: dict[str, int], latest: Latest, through_cache: bool) -> None:
+        """Put counts the database refused back in the shared cache (where exit cannot lose them), else in memory."""
+        if through_cache and faults.cache_available(app_settings.POLICY_CACHE_ALIAS):
+            try:
+                for digest in list(counts):
+                    add_to_counter(caches[app_settings.POLICY_CACHE_ALIAS], digest, counts[digest])
+                    del counts[digest]
+                    self._unflushed.add(digest)
+            except Exception as exc:
+                faults.cache_failed(app_settings.POLICY_CACHE_ALIAS, "keeping audit repeats", exc)
+        with self._lock:
+            for digest, n in counts.items():
+                self._pending[digest] = self._pending.get(digest, 0) + n
+            self._latest = {**latest, **self._latest}
 
 
-def add_to_counter(shared: Any, digest: str, n: int) -> None:
-    """Add ``n`` to the event's counter in ``shared``, creating it (atomically) if missing."""
-    key = counter_key(digest)
-    try:
-        shared.incr(key, n)
-    except ValueError:  # no such key: create it, unless another process just did
-        if not shared.add(key, n, timeout=COUNTER_TIMEOUT):
-            shared.incr(key, n)
-
-
-def take_counts(shared: Any, digests: list[str]) -> dict[str, int]:
-    """Take the counts of ``digests`` out of ``shared``; what two takers race for is taken once.
-
-    The value read may be stale by the time it is subtracted (another process or ``flush_audit_events`` took it
-    meanwhile): the atomic decrement says how much was really there, and what was over-taken is put back.
-    """
-    found = shared.get_many([counter_key(digest) for digest in digests]) if digests else {}
-    taken = {}
-    for digest in digests:
-        n = int(found.get(counter_key(digest)) or 0)
-        if n <= 0:
-            continue
-        left = int(shared.decr(counter_key(digest), n))
-        mine = max(0, min(n, n + left))  # what the counter held of the n subtracted (it may have been below 0)
-        if mine < n:  # another taker got there first: put back exactly what was subtracted and not there
-            shared.incr(counter_key(digest), n - mine)
-        if mine > 0:
-            taken[digest] = mine
-    return taken
-
-
-def write_counts(counts: dict[str, int], traces: dict[str, str]) -> list[str]:
-    """Add ``counts`` to their rows in one transaction; return the digests that have no row."""
+def _close_if_obsolete() -> None:
+    """Close the audit database's connection if its age says so (``CONN_MAX_AGE``), outside any transaction."""
     from causeloop_errors.models import AuditEvent
 
     connection = connections[router.db_for_write(AuditEvent)]
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    missing = []
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        for digest, n in counts.items():
-            cursor.execute(_update_sql(connection.vendor, connection.alias), [n, now, traces.get(digest), digest])
-            if cursor.rowcount == 0:
-                missing.append(digest)
-    return missing
+    if not connection.in_atomic_block:
+        connection.close_if_unusable_or_obsolete()
 
-
-@cache
-def _update_sql(vendor: str, alias: str) -> str:
-    from causeloop_errors.models import AuditEvent
-
-    quote = connections[alias].ops.quote_name
-    columns = {field.name: quote(str(field.column)) for field in AuditEvent._meta.concrete_fields}
-    occurrences, seen, trace, key = (columns[name] for name in REPEAT_COLUMNS)
-    return (
-        f"UPDATE {quote(AuditEvent._meta.db_table)} SET {occurrences} = {occurrences} + %s, {seen} = %s, "
-        f"{trace} = COALESCE(%s, {trace}) WHERE {key} = %s"
-    )
-
-
-REPEAT_COLUMNS = ("occurrences", "last_seen_at", "last_trace_id", "dedup_key")
 
 repeats = Repeats()
 # At exit the lock does not wait for a later flush: this process will not be there to make it.

@@ -10,18 +10,29 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.utils.module_loading import import_string
+
+from causeloop_errors.conf_values import (
+    DEFAULT_PREFIXES,
+    DEFAULT_RETRY_AFTER,
+    imported,
+    interval,
+    networks,
+    prefixes,
+    seconds,
+    sequence,
+)
+
+__all__ = ["DEFAULTS", "Settings", "app_settings", "imported"]
 
 DEFAULTS: dict[str, Any] = {
-    "API_PATH_PREFIXES": ("/api/", "/auth/"),
+    "API_PATH_PREFIXES": DEFAULT_PREFIXES,
     "TRUST_REQUEST_ID_HEADER": False,
     "CODES": (),
     "WWW_AUTHENTICATE": 'Bearer realm="api"',
-    "DEFAULT_RETRY_AFTER": 60,
+    "DEFAULT_RETRY_AFTER": DEFAULT_RETRY_AFTER,
     "INCLUDE_FIELD_ERRORS": False,
     "WORKSPACE_MODEL": None,
     "WORKSPACE_KEY_FIELD": "slug",
@@ -53,47 +64,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _sequence(value: Any, default: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Return ``value`` as a tuple; a value that is not a list keeps the default (check E005 reports it)."""
-    return tuple(value) if isinstance(value, (list, tuple)) else default
-
-
-def _prefixes(value: Any) -> tuple[str, ...]:
-    valid = isinstance(value, (list, tuple)) and all(isinstance(item, str) and item.startswith("/") for item in value)
-    return tuple(value) if valid else DEFAULTS["API_PATH_PREFIXES"]
-
-
-def _networks(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    networks = []
-    for item in _sequence(value, ()):
-        try:
-            networks.append(ipaddress.ip_network(str(item), strict=False))
-        except ValueError:
-            continue  # reported by check causeloop_errors.E005
-    return tuple(networks)
-
-
-def _interval(default: float) -> Any:
-    """Return a converter to a number of seconds >= 0 (a float), the default for anything else."""
-
-    def convert(value: Any) -> float:
-        valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < float("inf")
-        return float(value) if valid else default
-
-    return convert
-
-
-@lru_cache(maxsize=32)
-def imported(path: str) -> Any:
-    """Return what the dotted ``path`` names, imported once (a resolver is called on every request)."""
-    return import_string(path)
-
-
-def _seconds(value: Any) -> int:
-    valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
-    return value if valid else DEFAULTS["DEFAULT_RETRY_AFTER"]
-
-
 class Settings:
     """Read the app's settings with their documented defaults."""
 
@@ -123,7 +93,7 @@ class Settings:
     @property
     def API_PATH_PREFIXES(self) -> tuple[str, ...]:
         """Path prefixes whose failures are rendered as envelopes."""
-        return self._cached("API_PATH_PREFIXES", _prefixes)
+        return self._cached("API_PATH_PREFIXES", prefixes)
 
     @property
     def TRUST_REQUEST_ID_HEADER(self) -> bool:
@@ -133,7 +103,7 @@ class Settings:
     @property
     def CODES(self) -> Sequence[Mapping[str, Any]]:
         """Extra error codes the host registers: ``{"code", "status", "message", "description"}``."""
-        return self._cached("CODES", lambda value: _sequence(value, ()))
+        return self._cached("CODES", lambda value: sequence(value, ()))
 
     @property
     def WWW_AUTHENTICATE(self) -> str:
@@ -146,7 +116,7 @@ class Settings:
     @property
     def DEFAULT_RETRY_AFTER(self) -> int:
         """Seconds sent in ``Retry-After`` when the limiter does not know the wait."""
-        return self._cached("DEFAULT_RETRY_AFTER", _seconds)
+        return self._cached("DEFAULT_RETRY_AFTER", seconds)
 
     @property
     def INCLUDE_FIELD_ERRORS(self) -> bool:
@@ -186,7 +156,7 @@ class Settings:
     @property
     def SSO_BACKENDS(self) -> tuple[str, ...]:
         """Authentication backends whose session logins count as SSO (``amr`` ``sso``)."""
-        return self._cached("SSO_BACKENDS", lambda value: _sequence(value, ()))
+        return self._cached("SSO_BACKENDS", lambda value: sequence(value, ()))
 
     @property
     def POLICY_CACHE_ALIAS(self) -> str:
@@ -196,7 +166,7 @@ class Settings:
     @property
     def TRUSTED_PROXIES(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """Networks of the proxies whose ``X-Forwarded-For`` entries are believed."""
-        return self._cached("TRUSTED_PROXIES", _networks)
+        return self._cached("TRUSTED_PROXIES", networks)
 
     @property
     def RATELIMIT_IETF_HEADERS(self) -> bool:
@@ -206,7 +176,7 @@ class Settings:
     @property
     def AUDIT_CODES(self) -> frozenset[str]:
         """Error codes whose envelopes are recorded as audit events."""
-        return self._cached("AUDIT_CODES", lambda value: frozenset(_sequence(value, DEFAULTS["AUDIT_CODES"])))
+        return self._cached("AUDIT_CODES", lambda value: frozenset(sequence(value, DEFAULTS["AUDIT_CODES"])))
 
     @property
     def AUDIT_DEDUP_SECONDS(self) -> int:
@@ -219,12 +189,12 @@ class Settings:
     @property
     def AUDIT_FLUSH_SECONDS(self) -> float:
         """Repeats of an event are written to the database at most once per this many seconds (0: at once)."""
-        return self._cached("AUDIT_FLUSH_SECONDS", _interval(DEFAULTS["AUDIT_FLUSH_SECONDS"]))
+        return self._cached("AUDIT_FLUSH_SECONDS", interval(DEFAULTS["AUDIT_FLUSH_SECONDS"]))
 
     @property
     def CONFIG_CHECK_SECONDS(self) -> float:
         """A process reads the version stamps of rules and policies at most once per this many seconds."""
-        return self._cached("CONFIG_CHECK_SECONDS", _interval(DEFAULTS["CONFIG_CHECK_SECONDS"]))
+        return self._cached("CONFIG_CHECK_SECONDS", interval(DEFAULTS["CONFIG_CHECK_SECONDS"]))
 
     @property
     def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool:

@@ -112,3 +112,10 @@ class InternalError(APIError):
 
 class ServiceUnavailable(APIError):
     code = "service_unavailable"
+
+    @classmethod
+    def retry_in(
+        cls, seconds: int = 5, message: str | None = None, details: Mapping[str, Any] | None = None
+    ) -> ServiceUnavailable:
+        """Return the 503 of a dependency that is down: ``Retry-After`` and ``details.retry_after`` of ``seconds``."""
+        return cls(message, details={**(details or {}), "retry_after": seconds}, headers={"Retry-After": str(seconds)})

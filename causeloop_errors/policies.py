@@ -17,13 +17,14 @@ from django.utils import timezone
 
 from causeloop_errors import faults
 from causeloop_errors.auth_context import AuthContext
-from causeloop_errors.exceptions import APIError, MFARequired, SSORequired
+from causeloop_errors.exceptions import APIError, MFARequired, ServiceUnavailable, SSORequired
 from causeloop_errors.snapshots import RETRY_SECONDS, read_rows, table_missing
 from causeloop_errors.versioning import VersionStamp
 
 VERSION_KEY = "causeloop_errors:policies:version"
 MFA_VERIFICATION_REQUIRED = "MFA verification is required by this workspace."
 GRACE_HEADER = "MFA-Enforced-From"
+RETRY_AFTER = 5  # seconds, for a workspace whose policy cannot be read
 
 
 @dataclass(frozen=True)
@@ -72,56 +73,53 @@ def _load(key: str) -> Policy | None:
 
 
 class PolicyStore:
-    """Per-process snapshots of the policies, read again for a key once the shared version stamp changed.
+    """Per-process snapshots of the policies, each kept with the stamp it was read under.
 
-    A read that fails keeps the snapshot last read for that key (a WARNING once a minute). A workspace this
-    process has never read cannot be decided then: the database error goes on to the caller, which answers
-    503 ``service_unavailable``. A policy table that ``migrate`` never created holds no policy.
+    A snapshot read under an older stamp is read again; a read racing a change on another thread can only leave
+    a snapshot under the stamp it started with, which the next request reads again. A read that fails keeps the
+    snapshot last read for that key (a WARNING once a minute). A workspace this process has never read cannot be
+    decided then: the database error goes on to the caller, which answers 503 ``service_unavailable``, and for
+    ``RETRY_SECONDS`` such keys fail at once instead of waiting on the database again. A policy table that
+    ``migrate`` never created holds no policy.
     """
 
     MAX_KEYS = 10_000  # workspace keys come from requests: the snapshots are dropped rather than grow unbounded
 
     def __init__(self) -> None:
-        self._version: str | None = None
-        self._policies: dict[str, Policy | None] = {}
-        self._fresh: set[str] = set()
-        self._missing_until = 0.0
+        self._policies: dict[str, tuple[str, Policy | None]] = {}
+        self._failure: tuple[float, DatabaseError | None] = (0.0, None)  # until when, and the error (None: no table)
 
     def get(self, key: str) -> Policy | None:
         """Return the policy in force for workspace ``key`` (its own or the default), or None."""
         version = stamp.current()
-        if version != self._version:
-            self._fresh, self._version = set(), version
-        if key in self._fresh:
-            return self._policies[key]
-        if self._missing_until and time.monotonic() < self._missing_until:
-            return None
+        known = self._policies.get(key)
+        if known is not None and known[0] == version:
+            return known[1]
+        until, error = self._failure
+        if until and time.monotonic() < until:
+            return self._unreadable(key, known, error)
         from causeloop_errors.models import WorkspacePolicy
 
         try:
             policy = read_rows(WorkspacePolicy, lambda: _load(key))
         except DatabaseError as exc:
-            return self._failed(key, exc, WorkspacePolicy)
-        if len(self._policies) >= self.MAX_KEYS:
-            self._policies.clear()
-            self._fresh.clear()
-        self._policies[key] = policy
-        self._fresh.add(key)
-        self._missing_until = 0.0
+            missing = table_missing(WorkspacePolicy)
+            self._failure = (time.monotonic() + RETRY_SECONDS, None if missing else exc)
+            return self._unreadable(key, known, None if missing else exc)
+        policies = self._policies if len(self._policies) < self.MAX_KEYS else {}
+        policies[key] = (version, policy)
+        self._policies, self._failure = policies, (0.0, None)
         return policy
 
-    def _failed(self, key: str, exc: DatabaseError, model: Any) -> Policy | None:
-        cause = f"{exc.__class__.__name__}: {exc}"
-        if key in self._policies:
-            faults.warn(
-                "database:policies", "causeloop_errors: policies could not be read (%s); keeping the last", cause
-            )
-            return self._policies[key]
-        if table_missing(model):
-            self._missing_until = time.monotonic() + RETRY_SECONDS
-            faults.warn("database:policies", "causeloop_errors: no policy table (%s); run manage.py migrate", cause)
+    @staticmethod
+    def _unreadable(key: str, known: tuple[str, Policy | None] | None, error: DatabaseError | None) -> Policy | None:
+        if error is None:
+            faults.warn("database:policies", "causeloop_errors: no policy table; run manage.py migrate")
             return None
-        raise exc
+        faults.warn("database:policies", "causeloop_errors: policies could not be read (%s)", error)
+        if known is not None:
+            return known[1]  # the last snapshot of this workspace
+        raise ServiceUnavailable.retry_in(RETRY_AFTER) from error  # a policy is never assumed away
 
     def invalidate(self) -> None:
         """Publish a new version, so that every process reloads on its next request."""

@@ -114,10 +114,8 @@ def count(request: Any, rule: Rule, kind: str, value: str) -> Usage:
 
 def _fault(request: Any, rule: Rule, fault: CacheFault) -> None:
     if rule.fail_closed and not rule.observe:  # observe never refuses, even when the cache fails
-        raise ServiceUnavailable(
-            "Rate limiting is temporarily unavailable.",
-            details={"rule": rule.name, "retry_after": FAULT_RETRY_AFTER},
-            headers={"Retry-After": str(FAULT_RETRY_AFTER)},
+        raise ServiceUnavailable.retry_in(
+            FAULT_RETRY_AFTER, "Rate limiting is temporarily unavailable.", details={"rule": rule.name}
         )
     now = time.monotonic()
     if now - _last_fault_log.get(rule.name, -FAULT_LOG_INTERVAL) >= FAULT_LOG_INTERVAL:

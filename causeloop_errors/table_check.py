@@ -1,4 +1,6 @@
-"""System check E006: the app's tables exist, so ``manage.py check`` says to run ``migrate`` before any request.
+"""Checks of where the app keeps its state: E006, its tables exist; W004, its shared cache counts exactly.
+
+E006 makes ``manage.py check`` say to run ``migrate`` before any request.
 
 The check opens the database only when no database was named: ``migrate`` runs the checks with its database
 before creating the tables, and must not be stopped by the very tables it is about to create. A database that
@@ -10,8 +12,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.checks import CheckMessage, Error
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
 from django.db import connections, router
+
+from causeloop_errors.conf import app_settings
+
+# Backends whose incr and decr are atomic and may go below zero, as the audit repeat counters need.
+EXACT_COUNTERS = (
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.locmem.LocMemCache",
+)
 
 
 def check_tables(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -24,7 +36,7 @@ def check_tables(app_configs: Any = None, databases: Any = None, **kwargs: Any) 
         try:
             tables = connections[alias].introspection.table_names()
         except Exception:
-            return []
+            continue  # that database cannot be reached: not this check's business
         if model._meta.db_table not in tables:
             missing.append(f"{model._meta.db_table} ({alias})")
     if not missing:
@@ -35,5 +47,20 @@ def check_tables(app_configs: Any = None, databases: Any = None, **kwargs: Any) 
             hint="Run `python manage.py migrate`. Until then policies and rate-limit rules read as none and audit "
             "events are not stored.",
             id="causeloop_errors.E006",
+        )
+    ]
+
+
+def check_shared_cache(**kwargs: Any) -> list[CheckMessage]:
+    """W004: ``POLICY_CACHE_ALIAS`` counts audit repeats exactly (Redis, or the local-memory cache)."""
+    backend = settings.CACHES.get(app_settings.POLICY_CACHE_ALIAS, {}).get("BACKEND", "")
+    if backend in EXACT_COUNTERS:
+        return []
+    return [
+        Warning(
+            f"POLICY_CACHE_ALIAS is a {backend or 'missing'} cache: audit repeat counts may be lost or written twice.",
+            hint="Use Redis (django-redis or Django's RedisCache): its increments are atomic and may go below zero"
+            " (memcached stops at 0; the database and file caches read, then write).",
+            id="causeloop_errors.W004",
         )
     ]

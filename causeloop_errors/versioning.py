@@ -12,6 +12,8 @@ fails leaves the stamp as this process last knew it (one WARNING per minute) and
 
 from __future__ import annotations
 
+import atexit
+import logging
 import time
 import uuid
 import weakref
@@ -24,6 +26,7 @@ from django.db import transaction
 from causeloop_errors import faults
 from causeloop_errors.conf import app_settings
 
+logger = logging.getLogger("causeloop_errors")
 _local_aliases: dict[str, bool] = {}
 UNKNOWN = "unknown"  # the stamp of a process whose cache has never answered
 
@@ -144,3 +147,19 @@ class VersionStamp:
     def bump_on_commit(self, *, using: str = "default", **kwargs: Any) -> None:
         """Bump once the current transaction commits (a model-signal receiver)."""
         transaction.on_commit(self.bump, using=using)
+
+
+@atexit.register
+def _publish_before_exit() -> None:
+    """Publish the bumps the cache refused: a shell or command that saved a change will not be there to retry."""
+    for stamp in list(_stamps):
+        if stamp._unpublished:
+            try:
+                caches[app_settings.POLICY_CACHE_ALIAS].set(stamp.key, uuid.uuid4().hex, timeout=None)
+            except Exception:
+                logger.error(
+                    "causeloop_errors: a change saved by this process was not published (%s): other processes will"
+                    " not see it until the next change is saved",
+                    stamp.key,
+                    exc_info=True,
+                )

@@ -17,7 +17,8 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
 from causeloop_errors import audit, audit_repeats
-from causeloop_errors.audit_repeats import Repeats, counter_key
+from causeloop_errors.audit_counters import add_to_counter, counter_key, take_counts
+from causeloop_errors.audit_repeats import Repeats
 from causeloop_errors.models import AuditEvent
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]  # AUDIT_FLUSH_SECONDS: 5
@@ -59,7 +60,7 @@ def test_two_processes_repeats_are_summed_exactly_and_written_by_one_update_per_
 
 def test_flush_audit_events_writes_what_processes_left_in_the_shared_cache(capsys: pytest.CaptureFixture[str]) -> None:
     digest = _row()
-    audit_repeats.add_to_counter(caches["default"], digest, 7)  # pushed by a process that then stopped
+    add_to_counter(caches["default"], digest, 7)  # pushed by a process that then stopped
 
     call_command("flush_audit_events")
 
@@ -130,16 +131,16 @@ def test_repeats_of_a_row_that_is_gone_are_dropped_and_its_next_occurrence_inser
 def test_two_takers_reading_the_same_count_take_it_once() -> None:
     digest = _row()
     shared = caches["default"]
-    audit_repeats.add_to_counter(shared, digest, 10)
+    add_to_counter(shared, digest, 10)
     stale = shared.get_many  # both read 10 before either subtracts it
 
     def read_before_the_other_took_it(keys: list[str]) -> dict[str, Any]:
         return {counter_key(digest): 10}
 
-    first = audit_repeats.take_counts(shared, [digest])
+    first = take_counts(shared, [digest])
     shared.get_many = read_before_the_other_took_it  # type: ignore[method-assign]
     try:
-        second = audit_repeats.take_counts(shared, [digest])
+        second = take_counts(shared, [digest])
     finally:
         shared.get_many = stale  # type: ignore[method-assign]
 
@@ -150,7 +151,7 @@ def test_two_takers_reading_the_same_count_take_it_once() -> None:
 def test_a_taker_meeting_another_takers_overdraft_puts_back_only_what_it_subtracted() -> None:
     digest = _row()
     shared = caches["default"]
-    audit_repeats.add_to_counter(shared, digest, 0)
+    add_to_counter(shared, digest, 0)
     shared.decr(counter_key(digest), 49)  # another taker subtracted 49 more than was there and will put it back
     stale = shared.get_many
 
@@ -159,7 +160,7 @@ def test_a_taker_meeting_another_takers_overdraft_puts_back_only_what_it_subtrac
 
     shared.get_many = read_42  # type: ignore[method-assign]
     try:
-        taken = audit_repeats.take_counts(shared, [digest])
+        taken = take_counts(shared, [digest])
     finally:
         shared.get_many = stale  # type: ignore[method-assign]
     shared.incr(counter_key(digest), 49)  # the other taker's own correction

@@ -157,6 +157,12 @@ def test_an_ipv4_mapped_proxy_is_trusted_and_a_mapped_forwarded_client_is_its_ip
     assert _ip("::ffff:10.0.0.1", "::ffff:198.51.100.7") == "198.51.100.7"
 
 
+def test_trusted_proxies_written_in_their_ipv4_mapped_form_still_match(settings: Any) -> None:
+    settings.CAUSELOOP_ERRORS = {"TRUSTED_PROXIES": ["::ffff:10.0.0.0/104"]}
+    assert _ip("::ffff:10.0.0.5", "203.0.113.9") == "203.0.113.9"
+    assert _ip("10.0.0.5", "203.0.113.9") == "203.0.113.9"
+
+
 @pytest.mark.django_db
 def test_client_networks_are_matched_against_the_forwarded_client(
     ratelimit_clock: RateLimitClock, rate_limit_rule: Make, behind_proxies: None

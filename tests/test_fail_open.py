@@ -16,6 +16,7 @@ from django.db import DatabaseError, OperationalError, ProgrammingError
 from django.test import Client
 
 from causeloop_errors import faults, policies, rules, table_check, versioning
+from causeloop_errors.exceptions import ServiceUnavailable
 from causeloop_errors.models import RateLimitRule, WorkspacePolicy
 from causeloop_errors.policies import Policy, PolicyStore
 from causeloop_errors.rules import RuleStore
@@ -171,8 +172,11 @@ def test_the_policy_store_keeps_a_known_policy_and_refuses_to_guess_an_unknown_o
     policies.stamp.bump()
 
     assert store.get("acme") == Policy("acme", require_mfa=True)
-    with pytest.raises(OperationalError):  # answered 503 by the handler: a policy is never assumed away
+    with pytest.raises(ServiceUnavailable) as refused:  # a policy is never assumed away
         store.get("globex")
+    assert refused.value.headers == {"Retry-After": "5"}
+    with pytest.raises(ServiceUnavailable):  # for a few seconds without waiting on the database again
+        store.get("initech")
 
 
 @pytest.mark.django_db
@@ -217,6 +221,19 @@ def test_a_database_that_is_down_or_locked_is_503_with_retry_after_not_500(
     assert error["details"] == {"retry_after": 5}
     assert "locked" not in response.content.decode()  # the database's words stay in the log
     assert any("the database failed: database is locked" in message for message in _warnings(caplog))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("message", ["no such table: demo_issue", 'column "nope" does not exist'])
+def test_a_wrong_query_is_still_an_unexpected_500_reported_as_one(
+    client: Client, message: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tests import core_views
+
+    monkeypatch.setitem(core_views.RAISERS, "database_down", lambda: OperationalError(message))
+
+    assert_envelope(client.get("/api/raise/database_down"), 500, "internal_error")
+    assert any(record.levelno == logging.ERROR and record.exc_info for record in caplog.records)
 
 
 def test_the_tables_check_says_to_migrate_when_a_table_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -272,3 +289,13 @@ def test_audit_writes_the_database_refuses_are_one_warning_a_minute_not_an_error
     [warning] = _warnings(caplog)
     assert warning == "Could not write the audit event auth.unauthorized: database is locked"
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+def test_a_shared_cache_that_cannot_count_exactly_is_a_warning(settings: Any) -> None:
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}}
+
+    [warning] = table_check.check_shared_cache()
+
+    assert warning.id == "causeloop_errors.W004"
+    settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    assert table_check.check_shared_cache() == []
