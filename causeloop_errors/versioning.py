@@ -48,6 +48,7 @@ def reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
 
 
 _stamps: weakref.WeakSet[VersionStamp] = weakref.WeakSet()
+_earliest = [0.0]  # the soonest next check of any stamp (iterating the stamps costs more than a response's work)
 
 
 def refresh_due_stamps(**kwargs: Any) -> None:
@@ -56,6 +57,8 @@ def refresh_due_stamps(**kwargs: Any) -> None:
     It runs once the response has gone out, so the read delays no client.
     """
     now = time.monotonic()
+    if now < _earliest[0]:  # the common case, on every response: nothing is due
+        return
     due = [stamp for stamp in _stamps if now >= stamp._next_check]
     if not due:
         return
@@ -94,7 +97,7 @@ class VersionStamp:
 
     def forget(self) -> None:
         """Read the shared stamp again on the next request (the cache configuration changed)."""
-        self._next_check = self._deadline = 0.0
+        self._next_check = self._deadline = _earliest[0] = 0.0
 
     def current(self) -> str:
         """Return the stamp as this process knows it; read the cache first only if it is two intervals old."""
@@ -106,6 +109,7 @@ class VersionStamp:
         """Note a check at ``now`` (made or given up): the next is an interval away."""
         interval = app_settings.CONFIG_CHECK_SECONDS
         self._next_check, self._deadline = now + interval, now + 2 * interval
+        _earliest[0] = min(stamp._next_check for stamp in _stamps)
 
     def _check(self, known: Any = None) -> None:
         """Read the shared stamp (``known``: already read with others); publish a bump the cache refused."""
