@@ -94,11 +94,13 @@ def record(
     code: str = "",
     status: int | None = None,
     actor: Any = None,
-    workspace_key: str = "",
+    workspace_key: str | None = "",
     details: dict[str, Any] | None = None,
     dedup: str | None = None,
 ) -> None:
     """Write one audit event, or count one more occurrence of the event ``dedup`` names. Never raises.
+
+    ``workspace_key`` None: the workspace the request targets, resolved only when the row is written.
 
     A repeat of an event whose row this process knows is counted in memory (``audit_repeats``): no query.
     """
@@ -112,7 +114,7 @@ def record(
             "action": action[:64],
             "code": code[:64],
             "status": status,
-            "workspace_key": (workspace_key or "")[:100],
+            "workspace_key": (_workspace(request) if workspace_key is None else workspace_key)[:100],
             "details": _capped(clean(details)),
             **_from_request(request),
             **_actor(actor, request),
@@ -153,6 +155,12 @@ def clean(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [clean(item) for item in value]
     return value
+
+
+def _workspace(request: Any) -> str:
+    from causeloop_errors.workspaces import workspace_or_none
+
+    return (workspace_or_none(request) if request is not None else None) or ""
 
 
 def _trace_id() -> str:

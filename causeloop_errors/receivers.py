@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Model
 
-from causeloop_errors import audit, reporting, signals, trace, workspaces
+from causeloop_errors import audit, reporting, signals, trace
 from causeloop_errors.clientip import counted_address
 from causeloop_errors.conf import app_settings
 
@@ -59,8 +59,8 @@ def on_error_emitted(sender: Any, request: Any, code: str, status: int, details:
         return
     action = ERROR_ACTIONS.get(code, f"api.{code}")
     dedup = _dedup(action, request)
-    workspace = workspaces.workspace_or_none(request) or ""
-    audit.defer(request, action=action, code=code, status=status, workspace_key=workspace, details=details, dedup=dedup)
+    # workspace_key None: resolved from the request only if the event's row is written (a repeat needs none).
+    audit.defer(request, action=action, code=code, status=status, workspace_key=None, details=details, dedup=dedup)
 
 
 def on_policy_denied(
@@ -100,7 +100,7 @@ def _rate_limit(action: str, code: str, status: int | None) -> Any:
             action=action,
             code=code,
             status=status,
-            workspace_key=workspaces.workspace_or_none(request) or "",
+            workspace_key=None,  # resolved from the request when the row is written
             details=details,
             dedup=f"{action}|{rule}|{key}|{counted}|{index}",
         )
