@@ -202,6 +202,26 @@ def from_exception(exc: Exception, request: Any = None) -> Failure:
     return _add_status_headers(failure, dict(failure.headers), wait, authenticate)
 
 
+def from_returned(status: int, data: Any, headers: Mapping[str, str]) -> Failure | None:
+    """Return the ``Failure`` of DRF-shaped error data a view returned with a 4xx, or None when it has none.
+
+    ``Response(serializer.errors, status=400)`` keeps its field errors as dot-path ``details``;
+    ``Response({"detail": "Not yours."}, status=403)`` keeps its text as the message. A 5xx never passes its
+    data on: an unexpected failure's words are internal.
+    """
+    if not 400 <= status < 500 or not data or not isinstance(data, (Mapping, list)):
+        return None
+    entry = catalog.generic_for_status(status)
+    if isinstance(data, Mapping) and _ONE_ERROR_KEYS & data.keys():
+        text = _text(data)
+        rest = {key: value for key, value in data.items() if key not in _ONE_ERROR_KEYS} or None
+        failure = Failure(entry, status, text or entry.message, details=rest)
+    else:
+        errors = flatten(data)
+        failure = Failure(entry, status, entry.message, details=first_per_path(errors), field_errors=errors)
+    return _add_status_headers(failure, headers, None, app_settings.WWW_AUTHENTICATE)
+
+
 def from_status(status: int, headers: Mapping[str, str]) -> Failure:
     """Return the ``Failure`` for a non-envelope error response that carries only a status."""
     entry = catalog.generic_for_status(status)

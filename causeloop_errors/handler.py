@@ -17,7 +17,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> HttpResponse:
     request = context.get("request")
     try:
         failure = from_exception(exc, request)
-        response = render(failure)
+        response = render(failure, drf=True)  # a DRF Response: host tests read response.data["error"]
         set_rollback()
         if failure.unexpected:
             report_unexpected(request, response, exc)

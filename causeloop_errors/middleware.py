@@ -18,10 +18,11 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_vary_headers
+from rest_framework.response import Response
 
 from causeloop_errors import audit, signals, trace
 from causeloop_errors.conf import app_settings
-from causeloop_errors.conversion import from_exception, from_status
+from causeloop_errors.conversion import from_exception, from_returned, from_status
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
@@ -86,7 +87,10 @@ def _start_trace(request: HttpRequest, style: Style) -> str:
 
 
 def _as_envelope(response: HttpResponseBase) -> HttpResponseBase:
-    envelope = render(from_status(response.status_code, response.headers))
+    """Rewrite a foreign error response: a DRF ``Response``'s own error data is kept (``from_returned``)."""
+    drf = isinstance(response, Response)
+    returned = from_returned(response.status_code, getattr(response, "data", None), response.headers) if drf else None
+    envelope = render(returned or from_status(response.status_code, response.headers), drf=drf)
     for name, value in response.headers.items():
         if name.lower() == "vary":  # both vary: the original (e.g. on Cookie) and the envelope (on Accept)
             patch_vary_headers(envelope, [item.strip() for item in value.split(",") if item.strip()])

@@ -9,6 +9,7 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, HttpResponseBase
 from django.utils.cache import patch_vary_headers
+from rest_framework.response import Response
 
 from causeloop_errors import trace
 from causeloop_errors.conf import app_settings
@@ -47,8 +48,27 @@ def _encode(body: dict[str, Any]) -> bytes:
         return json.dumps(_strict(body), cls=DjangoJSONEncoder, allow_nan=False, separators=(",", ":")).encode()
 
 
-def _json_response(body: dict[str, Any], status: int, content_type: str = CONTENT_TYPE) -> HttpResponse:
-    response = HttpResponse(_encode(body), status=status, content_type=content_type)
+class EnvelopeResponse(Response):
+    """A DRF ``Response`` already rendered: ``.data`` is the body sent, as host tests read it (``data["error"]``).
+
+    Its bytes are the app's own encoding (strict UTF-8 JSON), set at once, so DRF's renderer never runs on it.
+    """
+
+    def __init__(self, body: dict[str, Any], content: bytes, status: int, content_type: str) -> None:
+        super().__init__(body, status=status, content_type=content_type)
+        self["Content-Type"] = content_type
+        self.content = content  # marks the response rendered
+
+
+def _json_response(
+    body: dict[str, Any], status: int, content_type: str = CONTENT_TYPE, *, drf: bool = False
+) -> HttpResponse:
+    content = _encode(body)
+    response = (
+        EnvelopeResponse(body, content, status, content_type)
+        if drf
+        else HttpResponse(content, status=status, content_type=content_type)
+    )
     setattr(response, _MARKER, True)
     return response
 
@@ -62,12 +82,15 @@ def _trace_id() -> str:
     return value
 
 
-def render(failure: Failure) -> HttpResponse:
-    """Return the error response of ``failure`` in the request's style, with its headers and request id."""
+def render(failure: Failure, *, drf: bool = False) -> HttpResponse:
+    """Return the error response of ``failure`` in the request's style, with its headers and request id.
+
+    ``drf``: a DRF ``Response`` (``EnvelopeResponse``), for answers to DRF views.
+    """
     request = trace.get_current_request()
     style = style_for(request)
     trace_id = _trace_id()
-    response = _json_response(style.body(failure, trace_id, request), failure.status, style.content_type)
+    response = _json_response(style.body(failure, trace_id, request), failure.status, style.content_type, drf=drf)
     setattr(response, FAILURE_ATTRIBUTE, failure)
     for name, value in failure.headers.items():
         response[name] = value

@@ -3,13 +3,15 @@
 from django.contrib import admin
 from django.urls import path
 
-from tests import audit_views, policy_views
+from tests import audit_views, habit_views, policy_views
 from tests import core_views as views
 from tests import ratelimit_views as rl
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/ok", views.Ok.as_view()),
+    path("api/habits/customers", habit_views.ReturnsSerializerErrors.as_view()),
+    path("api/habits/returns/<str:name>", habit_views.ReturnsErrorData.as_view()),
     path("api/validate", views.Validate.as_view()),
     path("api/raise/<str:name>", views.Raise.as_view()),
     path("api/third-party/<str:name>", views.ThirdParty.as_view()),
