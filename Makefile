@@ -7,7 +7,7 @@ STYLE ?= causeloop
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/causeloop
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install demo test lint test-services fuzz bench clean
+.PHONY: install demo test lint test-services fuzz bench matrix matrix-ends clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,15 @@ fuzz: install
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(PY) -m tests.services_preflight
 	DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL) $(VENV)/bin/pytest -q -m fuzz tests/test_fuzz.py
 
+# The supported versions (noxfile.py, README: Supported versions) on SQLite: every cell, or the oldest and newest.
+matrix: install
+	$(VENV)/bin/nox -s tests
+
+matrix-ends: install
+	$(VENV)/bin/nox -s "tests(oldest)" "tests(newest)"
+
 bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm .mypy_cache .ruff_cache
+	rm -rf $(VENV) .nox db.sqlite3 db.sqlite3-wal db.sqlite3-shm .mypy_cache .ruff_cache

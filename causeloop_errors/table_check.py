@@ -2,13 +2,14 @@
 
 E006 makes ``manage.py check`` say to run ``migrate`` before any request.
 
-The check opens the database only when no database was named: ``migrate`` runs the checks with its database
-before creating the tables, and must not be stopped by the very tables it is about to create. A database that
-cannot be reached is not this check's business (nothing is reported then).
+``migrate`` runs the checks before creating the tables and must not be stopped by the very tables it is about to
+create: the check stands aside while it runs. A database that cannot be reached is not this check's business
+(nothing is reported then).
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.apps import apps
@@ -26,9 +27,25 @@ EXACT_COUNTERS = (
 )
 
 
-def check_tables(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def _migrating() -> bool:
+    """Return whether ``migrate`` is the command running the checks (it is about to create the tables).
+
+    Told by the call stack: Django 6.1 passes every database to the checks of every command, so the ``databases``
+    argument no longer tells ``migrate`` from ``check``.
+    """
+    from django.core.management.commands.migrate import Command as Migrate
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        if isinstance(frame.f_locals.get("self"), Migrate):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def check_tables(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E006: every table of the app's models is in its database."""
-    if databases is not None:
+    if _migrating():
         return []
     missing: list[str] = []
     for model in apps.get_app_config("causeloop_errors").get_models():

@@ -127,7 +127,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.throttling.RateLimitRuleThrottle"],
     "DEFAULT_PARSER_CLASSES": [
         "causeloop_errors.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
+        "causeloop_errors.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "LIST_SERIALIZER_ERRORS_AS_DICT": True,

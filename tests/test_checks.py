@@ -18,6 +18,7 @@ def _ids(messages: list[Any]) -> list[str]:
     return [message.id for message in messages]
 
 
+@pytest.mark.django_db  # the checks read the database: E006 (the app's tables), and Django 6.1's JSONField checks
 def test_the_example_project_passes_every_check() -> None:
     call_command("check", fail_level="WARNING")
     assert checks.check_exception_handler() == checks.check_middleware() == checks.check_settings() == []

@@ -244,7 +244,23 @@ def test_the_tables_check_says_to_migrate_when_a_table_is_missing(monkeypatch: p
     [error] = table_check.check_tables()
     assert error.id == "causeloop_errors.E006"
     assert "migrate" in (error.hint or "")
-    assert table_check.check_tables(databases=["default"]) == []  # migrate's own checks: it creates them next
+
+
+@pytest.mark.django_db  # migrate's own checks read the database (JSONField support)
+def test_the_tables_check_stands_aside_while_migrate_runs_its_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.core.management.commands.migrate import Command as Migrate
+    from django.db import connections
+
+    monkeypatch.setattr(connections["default"].introspection, "table_names", lambda *args, **kwargs: [])
+    seen = []
+
+    def handle(self: Migrate, *args: Any, **options: Any) -> None:
+        seen.append("handled")  # reached: the checks before it did not stop the command
+
+    monkeypatch.setattr(Migrate, "handle", handle)
+    call_command("migrate", skip_checks=False, verbosity=0)
+
+    assert seen == ["handled"]
 
 
 def test_manage_py_check_fails_with_e006_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -55,7 +55,7 @@ def test_field_errors_member_keeps_every_message_and_code_when_enabled(client: C
     assert len(error["field_errors"]) == 2
 
 
-@pytest.mark.filterwarnings("ignore::rest_framework.deprecation.RemovedInDRF320Warning")
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")  # DRF 3.18 deprecates the list format
 @override_settings(
     REST_FRAMEWORK={
         "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
