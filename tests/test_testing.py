@@ -346,3 +346,25 @@ class TestMixinOnTestCase(ErrorContractMixin, TestCase):
         with self.assertRaises(AssertionError):
             self.assertUrlContract()
         self.assertUrlContract(skip=["/api/any-method", "/api/files/*", "/api/ignores-body"])
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.urls_router")
+def test_the_url_contract_holds_on_a_standard_default_router_project_with_append_slash(settings: Any) -> None:
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    from causeloop_errors.testing import assert_url_contract, check_url_contract
+    from causeloop_errors.testing.routes import api_routes
+
+    settings.APPEND_SLASH = True
+    settings.CAUSELOOP_ERRORS = {"API_PATH_PREFIXES": ["/api/"]}
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(User.objects.create_user("router-user"))
+
+    problems = check_url_contract(client)
+
+    assert problems == []
+    assert_url_contract(client)
+    # The format-suffix routes are walked, with a format DRF renders.
+    assert "/api/groups.json" in {route.path for route in api_routes(["/api/"])}

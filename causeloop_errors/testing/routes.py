@@ -2,7 +2,8 @@
 
 Parameters are filled with plausible values: ``int`` 1, ``str``/``slug``/``path`` ``x``, ``uuid`` a UUID; a
 custom converter or a ``re_path`` group gets the first of those its regex accepts, and a route none fits is left
-out, as is a route an earlier pattern shadows.
+out, as is a route an earlier pattern shadows. A ``format`` parameter (DRF's format suffixes, ``notes.json``)
+gets ``json``, a format DRF renders.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 BODY_METHODS = ("post", "put", "patch")
 _SAMPLES = ("x", "1", "00000000-0000-4000-8000-000000000001")
+_FORMAT = "format"  # DRF's format_suffix_patterns name their group so; "x" would be an unknown format (404)
 _ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<parameter>[^>]+)>")
 
 
@@ -26,14 +28,15 @@ class Route:
     view: Callable[..., Any] | None
 
 
-def _sample(regex: str) -> str | None:
-    return next((value for value in _SAMPLES if re.fullmatch(regex, value)), None)
+def _sample(regex: str, name: str = "") -> str | None:
+    samples = ("json", *_SAMPLES) if name == _FORMAT else _SAMPLES
+    return next((value for value in samples if re.fullmatch(regex, value)), None)
 
 
 def _fill_route(pattern: Any) -> tuple[str, str] | None:
     """Return (template, concrete) segments of a ``path()`` pattern, or None if a parameter has no sample."""
     route = str(pattern)
-    samples = {name: _sample(converter.regex) for name, converter in pattern.converters.items()}
+    samples = {name: _sample(converter.regex, name) for name, converter in pattern.converters.items()}
     if None in samples.values():
         return None
     return route, _ROUTE_PARAMETER.sub(lambda match: str(samples[match["parameter"]]), route)
@@ -46,7 +49,7 @@ def _fill_regex(pattern: Any) -> tuple[str, str] | None:
     regex = pattern.regex
     for form, parameters in normalize(regex.pattern):
         for value in _SAMPLES:
-            concrete = form % dict.fromkeys(parameters, value)
+            concrete = form % {name: "json" if name == _FORMAT else value for name in parameters}
             if regex.search(concrete):
                 return str(pattern).lstrip("^").removesuffix("$"), concrete
     return None

@@ -1,9 +1,10 @@
 """Check that the failures nobody writes a test for answer with envelopes, on every route under the API prefixes.
 
 Three probes per route: an unknown HTTP method, a body in a media type no parser reads (class-based views with
-``POST``, ``PUT`` or ``PATCH``) and an unknown sub-path (unless another route takes it); and one unknown path right
-under each prefix. Each answer must be an envelope of an accepted status (authentication, permissions, policies
-and throttles may answer first).
+``POST``, ``PUT`` or ``PATCH``) and an unknown sub-path (unless another route takes it; with a trailing slash after
+a route that has one, as ``APPEND_SLASH`` would otherwise redirect); and one unknown path right under each prefix.
+Each answer must be an envelope of an accepted status (authentication, permissions, policies and throttles may
+answer first).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def _probes(prefixes: Collection[str], suffix: str) -> Iterator[_Probe]:
         if method is not None:
             body = {"data": b"\x00not a body anyone parses", "content_type": UNSUPPORTED_MEDIA_TYPE}
             yield _Probe("unsupported_media_type", route, method, route.path, UNSUPPORTED_MEDIA_TYPE_ANSWERS, body)
-        subpath = f"{route.path.rstrip('/')}/{suffix}"
+        # In the URLconf's own style: after a route ending in "/", APPEND_SLASH would redirect a path without one.
+        subpath = f"{route.path.rstrip('/')}/{suffix}" + ("/" if route.path.endswith("/") else "")
         if view_of(subpath) in (None, route.view):  # a sibling route may take it (``issues`` -> ``issues/<id>``)
             yield _Probe("unknown_subpath", route, "GET", subpath, UNKNOWN_SUBPATH_ANSWERS)
 
