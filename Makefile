@@ -7,7 +7,7 @@ STYLE ?= causeloop
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/causeloop
 REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install demo test lint test-services fuzz bench matrix matrix-ends clean
+.PHONY: install demo test lint test-services fuzz bench matrix matrix-ends package clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,8 +55,15 @@ matrix: install
 matrix-ends: install
 	$(VENV)/bin/nox -s "tests(oldest)" "tests(newest)"
 
+# The sdist and wheel, checked as PyPI would (twine --strict), and the wheel in a clean venv with the newest Django.
+package: install
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) tests/smoke_wheel.py dist
+
 bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) .nox db.sqlite3 db.sqlite3-wal db.sqlite3-shm .mypy_cache .ruff_cache
+	rm -rf $(VENV) .nox dist db.sqlite3 db.sqlite3-wal db.sqlite3-shm .mypy_cache .ruff_cache
