@@ -22,6 +22,7 @@ class CauseloopErrorsConfig(AppConfig):
             table_check,
             trace,
             versioning,
+            wiring_checks,
             workspaces,
         )
         from causeloop_errors import checks as app_checks
@@ -37,6 +38,7 @@ class CauseloopErrorsConfig(AppConfig):
         checks.register(app_checks.check_problem_negotiation)
         checks.register(table_check.check_tables)
         checks.register(table_check.check_shared_cache)
+        checks.register(wiring_checks.check_enforcement)
 
         setting_changed.connect(app_settings.reset, dispatch_uid="causeloop_errors.settings_reset")
         setting_changed.connect(catalog.reset_on_setting_change, dispatch_uid="causeloop_errors.catalog_reset")

@@ -97,4 +97,5 @@ def enforce_workspace_policy(view: Callable[..., HttpResponseBase]) -> Callable[
         enforce(request)
         return view(request, *args, **kwargs)
 
+    wrapper.enforces_workspace_policy = True  # type: ignore[attr-defined]  # for check W006
     return wrapper

@@ -27,7 +27,7 @@ EXACT_COUNTERS = (
 )
 
 
-def _migrating() -> bool:
+def migrating() -> bool:
     """Return whether ``migrate`` is the command running the checks (it is about to create the tables).
 
     Told by the call stack: Django 6.1 passes every database to the checks of every command, so the ``databases``
@@ -45,7 +45,7 @@ def _migrating() -> bool:
 
 def check_tables(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """E006: every table of the app's models is in its database."""
-    if _migrating():
+    if migrating():
         return []
     missing: list[str] = []
     for model in apps.get_app_config("causeloop_errors").get_models():
