@@ -17,44 +17,24 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
-from django.utils.cache import patch_vary_headers
-from rest_framework.response import Response
 
 from causeloop_errors import audit, signals, trace
 from causeloop_errors.conf import app_settings
-from causeloop_errors.conversion import from_exception, from_returned, from_status
+from causeloop_errors.conversion import from_exception
 from causeloop_errors.exceptions import APIError
+from causeloop_errors.paths_api import is_api_path, is_api_path_info
 from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
+from causeloop_errors.rewrite import as_envelope, refused_early
 from causeloop_errors.styles import Style, configured_style
 from causeloop_errors.throttling import check_view
 
 logger = logging.getLogger("causeloop_errors")
 
+__all__ = ["MIDDLEWARE_PATH", "ErrorEnvelopeMiddleware", "expose_headers", "is_api_path", "is_api_path_info"]
+
 MIDDLEWARE_PATH = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"
 EXPOSED_HEADERS = ("X-Request-Id", "Retry-After")
-# Headers that describe the replaced body, not the request's outcome: never carried over.
-_NOT_COPIED = {
-    "content-type",
-    "content-length",
-    "content-encoding",
-    "content-language",
-    "content-disposition",
-    "content-range",
-    "etag",
-    "last-modified",
-}
-
-
-def is_api_path_info(path: str) -> bool:
-    """Return whether ``path`` is under one of the configured API path prefixes (``/api`` counts as ``/api/``)."""
-    prefixes = app_settings.API_PATH_PREFIXES
-    return path.startswith(prefixes) or f"{path}/".startswith(prefixes)
-
-
-def is_api_path(request: HttpRequest) -> bool:
-    """Return whether ``request`` targets one of the configured API path prefixes."""
-    return is_api_path_info(request.path_info)
 
 
 @lru_cache(maxsize=64)
@@ -86,23 +66,6 @@ def _start_trace(request: HttpRequest, style: Style) -> str:
     return trace_id
 
 
-def _as_envelope(response: HttpResponseBase) -> HttpResponseBase:
-    """Rewrite a foreign error response: a DRF ``Response``'s own error data is kept (``from_returned``)."""
-    drf = isinstance(response, Response)
-    returned = from_returned(response.status_code, getattr(response, "data", None), response.headers) if drf else None
-    envelope = render(returned or from_status(response.status_code, response.headers), drf=drf)
-    for name, value in response.headers.items():
-        if name.lower() == "vary":  # both vary: the original (e.g. on Cookie) and the envelope (on Accept)
-            patch_vary_headers(envelope, [item.strip() for item in value.split(",") if item.strip()])
-        elif name.lower() not in _NOT_COPIED and name not in envelope.headers:
-            envelope[name] = value
-    envelope.cookies = response.cookies
-    envelope._resource_closers.extend(response._resource_closers)  # type: ignore[attr-defined]
-    if getattr(response, "_has_been_logged", False):
-        envelope._has_been_logged = True  # type: ignore[attr-defined]
-    return envelope
-
-
 class ErrorEnvelopeMiddleware:
     """Give each request a trace id and every API failure the envelope."""
 
@@ -120,12 +83,16 @@ class ErrorEnvelopeMiddleware:
             return self.__acall__(request)
         style = configured_style()  # looked up once per request: the id's format and its header's name
         trace_id = _start_trace(request, style)
-        return self._finish(request, self.get_response(request), trace_id, style.request_id_header)
+        early = refused_early(request)
+        response = early if early is not None else self.get_response(request)
+        return self._finish(request, response, trace_id, style.request_id_header)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         style = configured_style()
         trace_id = _start_trace(request, style)
-        return await self._afinish(request, await self.get_response(request), trace_id, style.request_id_header)
+        early = refused_early(request)
+        response = early if early is not None else await self.get_response(request)
+        return await self._afinish(request, response, trace_id, style.request_id_header)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponseBase | None:
         """Answer an exception from a plain Django view on an API path."""
@@ -193,7 +160,7 @@ class ErrorEnvelopeMiddleware:
     def _rewrite(request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str) -> HttpResponseBase:
         if response.status_code >= 400 and not is_envelope(response) and is_api_path(request):
             try:
-                response = _as_envelope(response)
+                response = as_envelope(request, response)
             except Exception:  # never let the envelope itself break a response
                 logger.exception("causeloop_errors could not rewrite an error response")
                 response = render_minimal()

@@ -286,6 +286,6 @@ def test_middleware_falls_back_to_a_minimal_envelope_when_rewriting_fails(
     def broken(*args: object, **kwargs: object) -> None:
         raise TypeError("rewrite exploded")
 
-    monkeypatch.setattr("causeloop_errors.middleware.from_status", broken)
+    monkeypatch.setattr("causeloop_errors.rewrite.from_status", broken)
     response = client.get("/api/plain/html-404")
     assert_envelope(response, 500, "internal_error")
