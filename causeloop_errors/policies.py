@@ -122,7 +122,7 @@ class PolicyStore:
         raise ServiceUnavailable.retry_in(RETRY_AFTER) from error  # a policy is never assumed away
 
     def invalidate(self) -> None:
-        """Publish a new version, so that every process reloads on its next request."""
+        """Publish a new version: this process reloads on its next request, every other within a second."""
         stamp.bump()
 
 
