@@ -11,24 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+
+from causeloop_errors.request_checks import declared_too_big
 
 
 def _refuse_if_too_big(parser_context: Mapping[str, Any] | None) -> None:
     """Raise ``RequestDataTooBig`` when the request's ``Content-Length`` exceeds the in-memory limit."""
     request = (parser_context or {}).get("request")
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    length = request.META.get("CONTENT_LENGTH") if request is not None else None
-    if limit is None or not length:
-        return
-    try:
-        declared = int(length)
-    except ValueError:
-        return
-    if declared > limit:
+    if request is not None and declared_too_big(request):
         raise RequestDataTooBig("Request body exceeded settings.DATA_UPLOAD_MAX_MEMORY_SIZE.")
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning
 
+from causeloop_errors.conf import imported
 from causeloop_errors.table_check import migrating
 
 THROTTLE = "causeloop_errors.throttling.RateLimitRuleThrottle"
@@ -46,15 +47,9 @@ def _wired(default_setting: str, dotted: str, attribute: str, on_view: Callable[
     for view in _views():
         view_class = getattr(view, "cls", None)
         classes = getattr(view_class, attribute, ()) if view_class is not None else ()
-        if any(dotted == _dotted(klass) or issubclass(klass, _imported(dotted)) for klass in classes) or on_view(view):
+        if any(dotted == _dotted(klass) or issubclass(klass, imported(dotted)) for klass in classes) or on_view(view):
             return True
     return False
-
-
-def _imported(dotted: str) -> type:
-    from django.utils.module_loading import import_string
-
-    return import_string(dotted)
 
 
 def check_enforcement(**kwargs: Any) -> list[CheckMessage]:

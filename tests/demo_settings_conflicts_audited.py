@@ -5,19 +5,11 @@ audited codes, and repeats are written at once, so the occurrences of concurrent
 after their responses.
 """
 
+from causeloop_errors.conf import DEFAULTS
 from example_project.settings import *  # noqa: F403
 
 CAUSELOOP_ERRORS = {
     **CAUSELOOP_ERRORS,  # noqa: F405
-    "AUDIT_CODES": [
-        "unauthorized",
-        "invalid_grant",
-        "forbidden",
-        "mfa_required",
-        "sso_required",
-        "rate_limited",
-        "internal_error",
-        "conflict",
-    ],
+    "AUDIT_CODES": [*DEFAULTS["AUDIT_CODES"], "conflict"],  # the defaults and 409s
     "AUDIT_FLUSH_SECONDS": 0,
 }
