@@ -1,16 +1,17 @@
 """The registry of error codes: code -> HTTP status, default message, description.
 
 Everything the app renders comes from here. The built-in codes are the Causeloop
-contract's table plus the statuses it is silent on; hosts add theirs through the
-``CODES`` setting, and the configured envelope style adds its contract's own
-(``Style.codes``). The first code registered for a status is that status's generic
-code, which an unknown code degrades to.
+contract's table plus the statuses it is silent on, described in neutral words; hosts add
+theirs through the ``CODES`` setting, where an entry naming a built-in code rewords its
+message and description (its status stays), and the configured envelope style adds its
+contract's own (``Style.codes``). The first code registered for a status is that
+status's generic code, which an unknown code degrades to.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -47,13 +48,13 @@ BUILTIN: tuple[ErrorCode, ...] = (
         "invalid_grant",
         401,
         "The subject token is invalid or could not be verified.",
-        "The subject_token passed to /auth/exchange is invalid or could not be verified.",
+        "The grant or subject token presented is invalid, expired or could not be verified.",
     ),
     ErrorCode(
         "forbidden",
         403,
         "You do not have permission to perform this action.",
-        "Valid token but insufficient scope for this operation.",
+        "The credentials are valid but do not allow this operation.",
     ),
     ErrorCode(
         "mfa_required",
@@ -84,7 +85,7 @@ BUILTIN: tuple[ErrorCode, ...] = (
         "conflict",
         409,
         "The operation conflicts with existing state.",
-        "The operation would create a duplicate (e.g. a service account with the same name).",
+        "The operation conflicts with the current state of the resource (e.g. it would create a duplicate).",
     ),
     ErrorCode(
         "payload_too_large",
@@ -108,7 +109,7 @@ BUILTIN: tuple[ErrorCode, ...] = (
         "rate_limited",
         429,
         "Too many requests.",
-        "Too many requests from this IP. See the Retry-After header.",
+        "Too many requests. See the Retry-After header.",
     ),
     ErrorCode("internal_error", 500, "Unexpected server error.", "Unexpected server error."),
     ErrorCode(
@@ -120,7 +121,16 @@ BUILTIN: tuple[ErrorCode, ...] = (
 )
 
 
+_BUILTIN_BY_CODE = {entry.code: entry for entry in BUILTIN}
+
+
 def _host_code(entry: Any) -> ErrorCode:
+    builtin = _BUILTIN_BY_CODE.get(str(entry["code"]))
+    if builtin is not None:  # reworded: the words are the host's, the status stays the contract's
+        if int(entry.get("status", builtin.status)) != builtin.status:
+            raise ValueError(entry["code"])
+        message = str(entry.get("message", builtin.message))
+        return replace(builtin, message=message, description=str(entry.get("description", builtin.description)))
     return ErrorCode(
         code=str(entry["code"]),
         status=int(entry["status"]),
@@ -132,13 +142,14 @@ def _host_code(entry: Any) -> ErrorCode:
 
 @cache
 def _registry() -> dict[str, ErrorCode]:
-    codes = {entry.code: entry for entry in BUILTIN}
+    codes = dict(_BUILTIN_BY_CODE)
     for raw in app_settings.CODES:
         try:
             entry = _host_code(raw)
         except (KeyError, TypeError, ValueError):
             continue  # reported by check causeloop_errors.E005
-        codes.setdefault(entry.code, entry)
+        if entry.builtin or entry.code not in codes:
+            codes[entry.code] = entry
     from causeloop_errors.styles import configured_style  # at call time: styles build on this module
 
     for entry in configured_style().codes:  # codes of the style's contract, e.g. capi's 402

@@ -137,6 +137,8 @@ def _bad_values(raw: Mapping[str, Any]) -> list[str]:
     for name in ("TRUST_REQUEST_ID_HEADER", "INCLUDE_FIELD_ERRORS", "NEGOTIATE_PROBLEM_DETAILS", "ALLOW_DEBUG_HEADER"):
         if not isinstance(raw.get(name, False), bool):
             problems.append(f"{name} must be True or False.")
+    if raw.get("OPENAPI_RATE_LIMIT_ALL_OPERATIONS") not in (True, False, None):
+        problems.append("OPENAPI_RATE_LIMIT_ALL_OPERATIONS must be True, False or None.")
     retry = raw.get("DEFAULT_RETRY_AFTER", 60)
     if not isinstance(retry, int) or isinstance(retry, bool) or retry < 1:
         problems.append("DEFAULT_RETRY_AFTER must be a whole number of seconds, at least 1.")
@@ -197,17 +199,32 @@ def _bad_policy_values(raw: Mapping[str, Any]) -> list[str]:
 def _bad_codes(codes: Any) -> list[str]:
     if not isinstance(codes, (list, tuple)):
         return ["CODES must be a list of dicts."]
+    builtin = {entry.code: entry.status for entry in catalog.BUILTIN}
     problems = []
     for entry in codes:
-        if not isinstance(entry, Mapping) or not {"code", "status", "message"} <= entry.keys():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("code"), str):
+            problems.append(f"CODES entry {entry!r} needs a 'code' string.")
+        elif entry["code"] in builtin:
+            problems.extend(_bad_rewording(entry, builtin[entry["code"]]))
+        elif not {"status", "message"} <= entry.keys():
             problems.append(f"CODES entry {entry!r} needs 'code', 'status' and 'message'.")
-        elif not all(isinstance(entry.get(key, ""), str) for key in ("code", "message", "description")):
-            problems.append(f"CODES entry {entry['code']!r} needs strings for 'code', 'message' and 'description'.")
+        elif not all(isinstance(entry.get(key, ""), str) for key in ("message", "description")):
+            problems.append(f"CODES entry {entry['code']!r} needs strings for 'message' and 'description'.")
         elif not isinstance(entry["status"], int) or not 400 <= entry["status"] <= 599:
             problems.append(f"CODES entry {entry['code']!r} needs an integer status from 400 to 599.")
-        elif any(entry["code"] == builtin.code for builtin in catalog.BUILTIN):
-            problems.append(f"CODES entry {entry['code']!r} redefines a built-in code.")
     return problems
+
+
+def _bad_rewording(entry: Mapping[str, Any], status: int) -> list[str]:
+    """Return what is wrong with an entry rewording a built-in code (its words change, never its status)."""
+    code = entry["code"]
+    if "status" in entry and entry["status"] != status:
+        return [f"CODES entry {code!r} gives the built-in code status {entry['status']!r}; it keeps {status}."]
+    if not {"message", "description"} & entry.keys():
+        return [f"CODES entry {code!r} names a built-in code but gives neither 'message' nor 'description'."]
+    if not all(isinstance(entry.get(key, ""), str) and entry.get(key, "x") for key in ("message", "description")):
+        return [f"CODES entry {code!r} needs non-empty strings for 'message' and 'description'."]
+    return []
 
 
 def check_settings(**kwargs: Any) -> list[CheckMessage]:

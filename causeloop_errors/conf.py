@@ -60,7 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "NEGOTIATE_PROBLEM_DETAILS": False,
     "PROBLEM_TYPE_BASE_URL": None,
     "ALLOW_DEBUG_HEADER": False,
-    "OPENAPI_RATE_LIMIT_ALL_OPERATIONS": True,
+    "OPENAPI_RATE_LIMIT_ALL_OPERATIONS": None,
 }
 
 
@@ -197,9 +197,11 @@ class Settings:
         return self._cached("CONFIG_CHECK_SECONDS", interval(DEFAULTS["CONFIG_CHECK_SECONDS"]))
 
     @property
-    def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool:
-        """Document 429, 503 and the pacing headers on every operation (admin rules can cover any path)."""
-        return self._cached("OPENAPI_RATE_LIMIT_ALL_OPERATIONS", lambda value: value is not False)
+    def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool | None:
+        """Document 429, 503 and the pacing headers on every operation; None: once RateLimitRuleThrottle is wired."""
+        return self._cached(
+            "OPENAPI_RATE_LIMIT_ALL_OPERATIONS", lambda value: value if isinstance(value, bool) else None
+        )
 
     @property
     def STYLE(self) -> str:
@@ -223,3 +225,7 @@ class Settings:
 
 
 app_settings = Settings()
+
+
+def _flag_or_none(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None

@@ -18,6 +18,7 @@ from causeloop_errors import signals, workspaces
 from causeloop_errors.auth_context import auth_context
 from causeloop_errors.policies import decide, store
 from causeloop_errors.responses import add_response_headers
+from causeloop_errors.wiring import PERMISSION_MARK
 
 EXEMPT_ATTRIBUTE = "policy_exempt"
 
@@ -97,5 +98,5 @@ def enforce_workspace_policy(view: Callable[..., HttpResponseBase]) -> Callable[
         enforce(request)
         return view(request, *args, **kwargs)
 
-    wrapper.enforces_workspace_policy = True  # type: ignore[attr-defined]  # for check W006
+    setattr(wrapper, PERMISSION_MARK, True)  # for check W006 and the OpenAPI document
     return wrapper

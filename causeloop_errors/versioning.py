@@ -5,8 +5,9 @@ read from the cache at most once every ``CONFIG_CHECK_SECONDS`` per process (not
 that read was the most expensive part of a request), after a response has gone out (``request_finished``), so
 a process serving traffic learns of a change within that interval and no request waits for the read. A request
 reads it first only when the process has been idle for two intervals, so a change reaches every process within
-two intervals in any case. The process that saved the change sees it on its very next request: a save or
-delete bumps the stamp once its transaction commits, in the cache and in this process's memory. A cache that
+two intervals in any case. The process that saved the change sees it at once: a save or delete makes it reload
+on its next read (inside the saving transaction too, as in a test case), and bumps the stamp in the cache once
+the transaction commits. A cache that
 fails leaves the stamp as this process last knew it (one WARNING per minute) and is tried again after a back-off.
 """
 
@@ -149,8 +150,18 @@ class VersionStamp:
             self._shared = version
 
     def bump_on_commit(self, *, using: str = "default", **kwargs: Any) -> None:
-        """Bump once the current transaction commits (a model-signal receiver)."""
+        """Reload in this process now, and bump for every process once the transaction commits (a model receiver).
+
+        The local reload lets the saving code see its change before the commit: a test case, which never commits.
+        """
+        self._local += 1
         transaction.on_commit(self.bump, using=using)
+
+
+def forget_snapshots() -> None:
+    """Make this process read every rule and policy snapshot again on its next request (no I/O; between tests)."""
+    for stamp in list(_stamps):
+        stamp._local += 1
 
 
 @atexit.register

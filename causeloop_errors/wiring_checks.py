@@ -6,50 +6,13 @@ They read the rules and policies saved in the database (nothing is reported when
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning
 
-from causeloop_errors.conf import imported
 from causeloop_errors.table_check import migrating
-
-THROTTLE = "causeloop_errors.throttling.RateLimitRuleThrottle"
-PERMISSION = "causeloop_errors.permissions.EnforceWorkspacePolicy"
-
-
-def _views() -> Iterator[Any]:
-    """Yield the view callables of the root URLconf (its DRF views carry ``cls``)."""
-    from django.urls import URLResolver, get_resolver
-
-    def walk(patterns: Any) -> Iterator[Any]:
-        for entry in patterns:
-            if isinstance(entry, URLResolver):
-                yield from walk(entry.url_patterns)
-            else:
-                yield entry.callback
-
-    try:
-        yield from walk(get_resolver().url_patterns)
-    except Exception:  # a broken URLconf has checks of its own
-        return
-
-
-def _dotted(klass: Any) -> str:
-    return f"{klass.__module__}.{klass.__qualname__}"
-
-
-def _wired(default_setting: str, dotted: str, attribute: str, on_view: Callable[[Any], bool]) -> bool:
-    """Return whether ``dotted`` is a DRF default (``default_setting``) or one view's ``attribute`` has it."""
-    if dotted in getattr(settings, "REST_FRAMEWORK", {}).get(default_setting, ()):
-        return True
-    for view in _views():
-        view_class = getattr(view, "cls", None)
-        classes = getattr(view_class, attribute, ()) if view_class is not None else ()
-        if any(dotted == _dotted(klass) or issubclass(klass, imported(dotted)) for klass in classes) or on_view(view):
-            return True
-    return False
+from causeloop_errors.wiring import PERMISSION, THROTTLE, policies_enforced, rules_counted
 
 
 def check_enforcement(**kwargs: Any) -> list[CheckMessage]:
@@ -66,7 +29,7 @@ def check_enforcement(**kwargs: Any) -> list[CheckMessage]:
     except Exception:  # the database cannot be read (down, not migrated: E006): nothing to say here
         return []
     messages: list[CheckMessage] = []
-    if principal_rules and not _wired("DEFAULT_THROTTLE_CLASSES", THROTTLE, "throttle_classes", lambda view: False):
+    if principal_rules and not rules_counted():
         messages.append(
             Warning(
                 f"Rate-limit rules counted by user, token or workspace are saved ({', '.join(principal_rules)}), but no"
@@ -75,12 +38,7 @@ def check_enforcement(**kwargs: Any) -> list[CheckMessage]:
                 id="causeloop_errors.W005",
             )
         )
-    if policies and not _wired(
-        "DEFAULT_PERMISSION_CLASSES",
-        PERMISSION,
-        "permission_classes",
-        lambda view: getattr(view, "enforces_workspace_policy", False),
-    ):
+    if policies and not policies_enforced():
         names = ", ".join(key or "(default)" for key, _ in policies)
         messages.append(
             Warning(

@@ -161,6 +161,19 @@ CAUSELOOP_ERRORS: dict[str, object] = {
     "STYLE": ERROR_STYLE,
     "PROBLEM_TYPE_BASE_URL": "https://docs.example.com/errors/",  # a placeholder for your error documentation
     "ALLOW_DEBUG_HEADER": True,  # X-Debug answers only with DJANGO_DEBUG=1, and only to staff
+    # The contract's own words for four built-in codes, whose built-in descriptions are neutral (statuses stay).
+    "CODES": [
+        {
+            "code": "invalid_grant",
+            "description": "The subject_token passed to /auth/exchange is invalid or could not be verified.",
+        },
+        {"code": "forbidden", "description": "Valid token but insufficient scope for this operation."},
+        {
+            "code": "conflict",
+            "description": "The operation would create a duplicate (e.g. a service account with the same name).",
+        },
+        {"code": "rate_limited", "description": "Too many requests from this IP. See the Retry-After header."},
+    ],
 }
 
 # The issuer shown by authenticator apps for the demo's TOTP devices.

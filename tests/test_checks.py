@@ -59,12 +59,28 @@ def test_unknown_setting_name_is_e004_and_lists_the_known_ones() -> None:
         {"CODES": [{"code": "x"}]},
         {"CODES": [{"code": "x", "status": 200, "message": "m"}]},
         {"CODES": [{"code": "x", "status": 402, "message": 5}]},
-        {"CODES": [{"code": "not_found", "status": 404, "message": "m"}]},
+        {"CODES": [{"code": "not_found", "status": 410, "message": "Gone."}]},
+        {"CODES": [{"code": "not_found"}]},
+        {"CODES": [{"code": "conflict", "message": ""}]},
+        {"CODES": [{"code": "conflict", "description": 5}]},
     ],
 )
 def test_bad_values_are_e005(value: dict[str, Any]) -> None:
     with override_settings(CAUSELOOP_ERRORS=value):
         assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"code": "not_found", "message": "No such thing here."},
+        {"code": "conflict", "status": 409, "description": "A duplicate name."},
+        {"code": "rate_limited", "message": "Slow down.", "description": "Too many requests from this IP."},
+    ],
+)
+def test_rewording_a_builtin_code_with_its_own_status_passes_the_checks(entry: dict[str, Any]) -> None:
+    with override_settings(CAUSELOOP_ERRORS={"CODES": [entry]}):
+        assert checks.check_settings() == []
 
 
 @override_settings(CAUSELOOP_ERRORS=["not", "a", "dict"])

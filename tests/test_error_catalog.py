@@ -21,7 +21,8 @@ def _run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_json_output_lists_every_registered_code() -> None:
+def test_json_output_of_the_example_project_lists_every_registered_code() -> None:
+    # The example project wires every feature: the policy permission and the rule throttle are DRF defaults.
     entries = json.loads(_run("--format", "json"))
     assert [entry["code"] for entry in entries] == [entry.code for entry in catalog.all_codes()]
     assert {"code": "conflict", "status": 409}.items() <= next(e for e in entries if e["code"] == "conflict").items()
@@ -32,14 +33,33 @@ def test_markdown_output_includes_host_codes() -> None:
     assert "| `insufficient_balance` | 402 | m | m |" in _run()
 
 
-def test_readme_catalog_table_is_generated_from_the_registry() -> None:
-    # The README documents the built-in catalog, which is what a host starts with. The tests run on the example
-    # project's settings, which register no CODES, so the command prints exactly the built-in codes here; the
-    # first assert keeps it so. Regenerate the README's copy with: python manage.py error_catalog
+@override_settings(CAUSELOOP_ERRORS={})
+def test_readme_catalog_table_is_the_builtin_catalog() -> None:
+    # The README documents the built-in catalog, which is what a host starts with (the example project rewords four
+    # descriptions, hence no settings here). Regenerate the README's copy with: python manage.py error_catalog --all
     assert all(entry.builtin for entry in catalog.all_codes())
     text = README.read_text()
     start, end = text.index("<!-- catalog:start -->\n"), text.index("<!-- catalog:end -->")
-    assert text[start + len("<!-- catalog:start -->\n") : end].strip() == _run("--format", "markdown").strip()
+    assert text[start + len("<!-- catalog:start -->\n") : end].strip() == _run("--all").strip()
+
+
+@override_settings(ROOT_URLCONF="tests.urls_unwired", REST_FRAMEWORK={"DEFAULT_PERMISSION_CLASSES": []})
+def test_a_project_without_policies_or_throttles_lists_neither_their_codes_nor_needs_all_to_see_them() -> None:
+    listed = [entry["code"] for entry in json.loads(_run("--format", "json"))]
+    assert {"mfa_required", "sso_required", "rate_limited"}.isdisjoint(listed)
+    assert {"validation_error", "unauthorized", "forbidden", "not_found", "internal_error"} <= set(listed)
+    everything = [entry["code"] for entry in json.loads(_run("--format", "json", "--all"))]
+    assert {"mfa_required", "sso_required", "rate_limited"} <= set(everything)
+
+
+@override_settings(
+    ROOT_URLCONF="tests.urls_unwired",
+    REST_FRAMEWORK={"DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]},
+)
+def test_a_drf_throttle_alone_brings_rate_limited_but_not_the_policy_codes() -> None:
+    listed = [entry["code"] for entry in json.loads(_run("--format", "json"))]
+    assert "rate_limited" in listed
+    assert "mfa_required" not in listed
 
 
 def test_default_output_is_the_markdown_table() -> None:

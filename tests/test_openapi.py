@@ -18,7 +18,7 @@ from drf_spectacular.drainage import GENERATOR_STATS
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticatedOrReadOnly
 from rest_framework.request import Request
@@ -497,3 +497,70 @@ def test_negotiable_problem_details_are_documented_next_to_the_style(
     )
     assert response["Content-Type"].startswith("application/problem+json")
     assert_documented(schema, "/api/issues/{issue_id}", "get", response)
+
+
+# Only what is wired: policy codes where a policy is enforced, 429/503 and pacing headers where rules can apply
+
+
+def test_a_policy_exempt_operation_lists_no_policy_code(example_schema: dict[str, Any]) -> None:
+    response = example_schema["paths"]["/api/me"]["get"]["responses"]["403"]
+    body = resolve(example_schema, response["content"]["application/json"]["schema"])
+    assert body["properties"]["error"]["properties"]["code"]["enum"] == ["forbidden"]
+    assert "MFA-Enforced-From" not in response["headers"]
+    guarded = example_schema["paths"]["/api/issues"]["post"]["responses"]["403"]["content"]["application/json"]
+    assert resolve(example_schema, guarded["schema"])["properties"]["error"]["properties"]["code"]["enum"] == [
+        "forbidden",
+        "mfa_required",
+        "sso_required",
+    ]
+
+
+class PlainTokenView(APIView):
+    """A view of a project that wires neither policies nor rules: token authentication, a permission, a body.
+
+    Its classes are written out: an ``APIView`` subclass reads DRF's defaults once, when its class is created.
+    """
+
+    authentication_classes = [TokenAuthentication]
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    throttle_classes: list[type] = []
+
+    @extend_schema(request=NameSerializer, responses={201: NameSerializer})
+    def post(self, request: Request) -> Response:
+        return Response({}, status=201)
+
+
+class RuleCountedView(PlainTokenView):
+    throttle_classes = [RateLimitRuleThrottle]
+
+
+UNWIRED = {
+    "DEFAULT_SCHEMA_CLASS": "causeloop_errors.openapi.ErrorAutoSchema",
+    "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": [],
+}
+
+
+@override_settings(ROOT_URLCONF="tests.urls_unwired", REST_FRAMEWORK=UNWIRED)
+def test_a_project_without_policies_or_rules_documents_neither() -> None:
+    schema = generate(("api/plain", PlainTokenView))
+    operation = schema["paths"]["/api/plain"]["post"]
+    assert error_statuses(schema, "/api/plain", "post") == {400, 401, 413, 415, 500}
+    codes = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]["properties"]["code"]["enum"]
+    assert {"mfa_required", "sso_required", "rate_limited"}.isdisjoint(codes)
+    headers = {name for response in operation["responses"].values() for name in response.get("headers", {})}
+    assert {"X-RateLimit-Limit", "MFA-Enforced-From", "Retry-After"}.isdisjoint(headers)
+
+
+@override_settings(
+    ROOT_URLCONF="tests.urls_unwired",
+    REST_FRAMEWORK={**UNWIRED, "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.throttling.RateLimitRuleThrottle"]},
+)
+def test_wiring_the_rule_throttle_documents_rules_on_every_operation_by_default() -> None:
+    schema = generate(("api/counted", RuleCountedView), ("api/plain", PlainTokenView))
+    assert {429, 503} <= error_statuses(schema, "/api/plain", "post")
+    assert "X-RateLimit-Limit" in schema["paths"]["/api/plain"]["post"]["responses"]["201"]["headers"]
+    codes = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]["properties"]["code"]["enum"]
+    assert "rate_limited" in codes and "mfa_required" not in codes

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -320,15 +321,19 @@ def test_saving_and_deleting_a_rule_is_seen_by_the_next_request(
 
 
 @pytest.mark.django_db
-def test_a_save_is_published_only_once_its_transaction_commits(
-    client: Client, clock: RateLimitClock, django_capture_on_commit_callbacks: Any
+def test_a_save_is_published_to_other_processes_only_once_its_transaction_commits(
+    client: Client, clock: RateLimitClock, django_capture_on_commit_callbacks: Any, settings: Any
 ) -> None:
+    settings.CACHES = {"default": {"BACKEND": "tests.shared_cache.SharedLocMemCache"}}  # as a shared Redis
     assert _limited(client) is None
+    published = caches["default"].get(stamp.key)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         RateLimitRule.objects.create(name="api-ip", rate="10/m", path_prefix="/api/rl/")
-    assert _limited(client) is None  # not committed yet: every process keeps its rules
+    assert _limited(client) == "10"  # the saving process reads it at once, inside its transaction (a test case)
+    assert caches["default"].get(stamp.key) == published  # not committed yet: other processes keep their rules
     for callback in callbacks:
         callback()
+    assert caches["default"].get(stamp.key) != published
     assert _limited(client) == "10"
 
 

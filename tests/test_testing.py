@@ -189,6 +189,35 @@ def test_error_client_answers_a_crash_with_the_500_envelope_instead_of_raising(e
         Client().get("/api/plain/raise/crash")  # what the default client does
 
 
+def _rule_names() -> set[str]:
+    from causeloop_errors.rules import store
+
+    return {rule.name for rule in store.rules()}
+
+
+@pytest.mark.django_db
+def test_a_rule_saved_in_a_test_that_never_commits_is_seen_at_once() -> None:
+    from causeloop_errors.models import RateLimitRule
+
+    assert "host-test-rule" not in _rule_names()  # the snapshot is read, as after a first request
+    RateLimitRule.objects.create(name="host-test-rule", rate="5/m", key="ip", path_prefix="/api/")
+    assert "host-test-rule" in _rule_names()  # no commit, no on_commit bump: the save itself reloads here
+
+
+@pytest.mark.django_db
+def test_the_plugin_forgets_snapshots_a_rolled_back_test_left(request: pytest.FixtureRequest) -> None:
+    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.versioning import forget_snapshots
+
+    assert "_causeloop_errors_fresh_snapshots" in request.fixturenames  # autouse, from the plugin
+    RateLimitRule.objects.create(name="rolled-back", rate="5/m", key="ip", path_prefix="/api/")
+    assert "rolled-back" in _rule_names()
+    RateLimitRule.objects.filter(name="rolled-back")._raw_delete(RateLimitRule.objects.db)  # as a rollback: no signal
+    assert "rolled-back" in _rule_names()  # the snapshot outlives its row ...
+    forget_snapshots()  # ... until the plugin's fixture forgets it, before and after every test
+    assert "rolled-back" not in _rule_names()
+
+
 def test_api_error_client_is_drf_api_client(api_error_client: APIClient) -> None:
     assert isinstance(api_error_client, APIClient)
     assert api_error_client.raise_request_exception is False

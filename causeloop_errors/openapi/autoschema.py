@@ -9,7 +9,7 @@ from drf_spectacular.drainage import warn
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
 
-from causeloop_errors import catalog
+from causeloop_errors import catalog, wiring
 from causeloop_errors.catalog import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.openapi import schemas, statuses
@@ -18,12 +18,19 @@ from causeloop_errors.styles import Style, configured_style, load
 
 ENVELOPE = "ErrorEnvelope"
 PROBLEM = "problem"
+WITHOUT_POLICY = "WithoutPolicy"  # suffix of the body components of operations no workspace policy guards
 _PAGE_PARAMETERS = ("page_query_param", "cursor_query_param")  # paginators that answer 404 to a bad page
 
 
-def codes_for(status: int) -> list[ErrorCode]:
-    """Return the registered codes of ``status``; with none, the generic code the app degrades to."""
-    return [entry for entry in catalog.all_codes() if entry.status == status] or [catalog.generic_for_status(status)]
+def codes_for(status: int, view: Any = None) -> list[ErrorCode]:
+    """Return the codes ``view`` can answer with ``status``; with none, the generic code the app degrades to.
+
+    Policy codes are listed only where a workspace policy is enforced (``view`` None: for the whole project).
+    """
+    policy = statuses.enforces_policy(view) if view is not None else wiring.policies_enforced()
+    registered = [entry for entry in wiring.wired_codes() if entry.status == status]
+    chosen = [entry for entry in registered if policy or entry.code not in wiring.POLICY_CODES]
+    return chosen or [catalog.generic_for_status(status)]
 
 
 class ErrorAutoSchema(AutoSchema):
@@ -40,7 +47,7 @@ class ErrorAutoSchema(AutoSchema):
     ) -> dict[str, Any] | None:
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is not None:
-            self._envelope(None, catalog.all_codes())  # the shape every error has, for clients
+            self._envelope(None, wiring.wired_codes())  # the shape every error the project answers has
             self._add_errors(operation)
         return operation
 
@@ -96,7 +103,8 @@ class ErrorAutoSchema(AutoSchema):
                 headers.setdefault(name, self._header(name))
 
     def _error_response(self, status: int, description: str | None) -> dict[str, Any]:
-        codes = codes_for(status)
+        codes = codes_for(status, self.view)
+        variant = "" if codes == codes_for(status) else WITHOUT_POLICY  # a policy-exempt view's 403: fewer codes
         headers: dict[str, Any] = {}
         if status == 401:
             headers["WWW-Authenticate"] = self._header("WWW-Authenticate")
@@ -105,25 +113,27 @@ class ErrorAutoSchema(AutoSchema):
         return {
             "description": schemas.describe(status, codes, summary=description),
             "headers": headers,
-            "content": self._content(status, codes),
+            "content": self._content(status, codes, variant),
         }
 
-    def _content(self, status: int, codes: Sequence[ErrorCode]) -> dict[str, Any]:
+    def _content(self, status: int, codes: Sequence[ErrorCode], variant: str = "") -> dict[str, Any]:
         """Return the error body by media type: the configured style's, and problem details when negotiable.
 
         Error bodies never depend on the ``Accept`` header otherwise (they are JSON even for ``text/html``).
         """
         style = configured_style()
-        content = {style.content_type: {"schema": self._envelope(status, codes)}}
+        content = {style.content_type: {"schema": self._envelope(status, codes, variant=variant)}}
         problem = load(PROBLEM)
         if app_settings.NEGOTIATE_PROBLEM_DETAILS and problem.content_type not in content:
-            content[problem.content_type] = {"schema": self._envelope(status, codes, problem)}
+            content[problem.content_type] = {"schema": self._envelope(status, codes, problem, variant)}
         return content
 
-    def _envelope(self, status: int | None, codes: Sequence[ErrorCode], style: Style | None = None) -> dict[str, str]:
+    def _envelope(
+        self, status: int | None, codes: Sequence[ErrorCode], style: Style | None = None, variant: str = ""
+    ) -> dict[str, str]:
         """Return the reference to the body component of ``status`` (all codes: None), registering it once."""
         name = ENVELOPE if style is None else "Problem"
-        name = name if status is None else f"{name}{status}"
+        name = name if status is None else f"{name}{status}{variant}"
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, object=name)
         if component not in self.registry:
             component.schema = schemas.body_schema(codes, style)

@@ -13,6 +13,7 @@ from typing import Any
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated, IsAuthenticatedOrReadOnly
 
+from causeloop_errors import wiring
 from causeloop_errors.conf import app_settings
 from causeloop_errors.permissions import EXEMPT_ATTRIBUTE, EnforceWorkspacePolicy
 from causeloop_errors.throttling import RateLimitRuleThrottle
@@ -41,7 +42,7 @@ class Operation:
 
 def rules_may_cover(view: Any) -> bool:
     """Return whether rate-limit rules can refuse this view's requests (and send their pacing headers)."""
-    if app_settings.OPENAPI_RATE_LIMIT_ALL_OPERATIONS:
+    if wiring.rules_cover_every_operation():
         return True  # rules are added in the admin at run time and can name any path
     return any(isinstance(throttle, RateLimitRuleThrottle) for throttle in view.get_throttles())
 

@@ -6,6 +6,7 @@ time; its fixtures need Django settings only when a test uses them (and skip wit
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +17,30 @@ def _require_django() -> None:
 
     if not settings.configured:
         pytest.skip("no Django settings")
+
+
+@pytest.fixture(autouse=True)
+def _causeloop_errors_fresh_snapshots() -> Iterator[None]:
+    """Start and end every test with the rules and policies of the database, not those a rolled-back test saw.
+
+    A test that saves a rule or a policy never commits, so no other process would hear of it, and this one keeps
+    its snapshot; forgetting snapshots costs nothing until a request reads them again.
+    """
+    forget = _snapshot_forgetter()
+    forget()
+    yield
+    forget()
+
+
+def _snapshot_forgetter() -> Callable[[], None]:
+    from django.apps import apps
+    from django.conf import settings
+
+    if not settings.configured or not apps.ready or not apps.is_installed("causeloop_errors"):
+        return lambda: None
+    from causeloop_errors.versioning import forget_snapshots
+
+    return forget_snapshots
 
 
 @pytest.fixture

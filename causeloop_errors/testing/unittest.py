@@ -6,12 +6,19 @@ from typing import Any
 
 from causeloop_errors.testing.assertions import assert_error_envelope, assert_not_error_envelope
 from causeloop_errors.testing.urlcontract import assert_url_contract
+from causeloop_errors.versioning import forget_snapshots
 
 
 class ErrorContractMixin:
     """Add ``assertErrorEnvelope``, ``assertNotErrorEnvelope`` and ``assertUrlContract`` to a test case."""
 
     client_class: Any
+
+    def setUp(self) -> None:
+        """Start and end with the rules and policies of the database, not those a rolled-back test saw."""
+        super().setUp()  # type: ignore[misc]
+        forget_snapshots()
+        self.addCleanup(forget_snapshots)  # type: ignore[attr-defined]
 
     def error_client(self, **defaults: Any) -> Any:
         """Return a client of the test case's ``client_class`` that answers server errors instead of raising."""
