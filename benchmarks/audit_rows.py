@@ -80,7 +80,7 @@ def _write_repeats() -> None:
 
 
 def _audit_rows(client: str) -> list[tuple[str, str, int]]:
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     return list(AuditEvent.objects.filter(client_ip=client).values_list("action", "code", "occurrences"))
 

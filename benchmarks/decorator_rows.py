@@ -46,8 +46,8 @@ def _decorator_count() -> int:
 def _state(state: str, handler: Handler) -> Iterator[None]:
     """Enable the rule only in ``rule`` (every other rule disabled), bump the stamp, serve and check one request."""
     from benchmarks.views import ANON_RATE
-    from causeloop_errors import rules
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits import store as rules
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     RateLimitRule.objects.update(enabled=False)
     RateLimitRule.objects.filter(name=RULE_NAME).update(enabled=state == "rule")
@@ -80,7 +80,7 @@ def _calls(handler: Handler, state: str) -> tuple[float, float]:
 def decorator_rows(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
     """Measure and print the rows; return a summary line and whether no SQL query was made."""
     from benchmarks.views import ANON_RATE
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     RateLimitRule.objects.update_or_create(
         name=RULE_NAME, defaults={"rate": ANON_RATE, "key": "ip", "path_prefix": "/app/", "enabled": False}

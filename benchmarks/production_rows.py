@@ -66,7 +66,7 @@ def cases() -> list[Case]:
 @contextmanager
 def _rule_trips(counts: dict[str, int]) -> Iterator[dict[str, int]]:
     """Count the Redis commands sent inside the rule's django-ratelimit ``get_usage`` calls."""
-    from causeloop_errors import ratelimits
+    from causeloop_errors.ratelimits import decisions as ratelimits
 
     real = ratelimits.get_usage
     rule = {"trips": 0}

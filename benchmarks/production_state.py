@@ -62,7 +62,9 @@ def clear_redis() -> int:
 
 def reset_database() -> None:
     """Start from empty app tables in the bench's own database."""
-    from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
+    from causeloop_errors.audit.models import AuditEvent
+    from causeloop_errors.policies.models import WorkspacePolicy
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     RateLimitRule.objects.all().delete()
     WorkspacePolicy.objects.all().delete()
@@ -72,8 +74,10 @@ def reset_database() -> None:
 def enter_state(state: str) -> None:
     """Create (b) or delete (a) the rule and the policy, bump the stamps, switch plain DRF's throttle."""
     from benchmarks.production_views import PLAIN_THROTTLES, ClientRateThrottle
-    from causeloop_errors import policies, rules
-    from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+    from causeloop_errors.policies import store as policies
+    from causeloop_errors.policies.models import WorkspacePolicy
+    from causeloop_errors.ratelimits import store as rules
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     if state == "b":
         RateLimitRule.objects.get_or_create(
@@ -114,7 +118,7 @@ def audit_settings(case: Case) -> Any:
 @contextmanager
 def _counting_decisions() -> Iterator[list[Any]]:
     """Record the policies ``EnforceWorkspacePolicy`` decides on (wraps ``permissions.decide``)."""
-    from causeloop_errors import permissions
+    from causeloop_errors.policies import permissions
 
     decided: list[Any] = []
     real = permissions.decide
@@ -175,7 +179,7 @@ def _check_policy_refuses(handler: Handler, success: Case) -> None:
 
 def check_flood_recorded() -> None:
     """The audited 401s have their event row (the first occurrence is written at once)."""
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     rows = AuditEvent.objects.filter(action="auth.unauthorized").count()
     expect(rows >= 1, "production: the audited 401 flood wrote no auth.unauthorized event")

@@ -21,7 +21,7 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
 from benchmarks.views import ANON_RATE, HANDLERS, VIEWS, SuccessView
-from causeloop_errors.permissions import EnforceWorkspacePolicy
+from causeloop_errors.policies.permissions import EnforceWorkspacePolicy
 
 ROWS: dict[str, type[APIView]] = {**VIEWS, "unauthorized": SuccessView, "unauthorized_flood": SuccessView}
 PLAIN_THROTTLES: list[type[BaseThrottle]] = []  # switched by production_state between states (a) and (b)

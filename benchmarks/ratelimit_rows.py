@@ -94,7 +94,7 @@ def _count_alone(request: Any, view_func: Any) -> None:
     """Stand in for the middleware's rule stage: only the ``get_usage`` call the bench rule makes, nothing else."""
     from django_ratelimit.core import get_usage
 
-    from causeloop_errors.ratelimits import GROUP_PREFIX
+    from causeloop_errors.ratelimits.decisions import GROUP_PREFIX
 
     get_usage(request, group=GROUP_PREFIX + RL_RULE, key=_bench_client, rate=_PARSED_RATE, increment=True)
 
@@ -118,8 +118,9 @@ def _rate_state(config: RateConfig, handler: Handler) -> Iterator[None]:
     from django.core.cache import caches
     from django.test import override_settings
 
-    from causeloop_errors import middleware, rules
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors import middleware
+    from causeloop_errors.ratelimits import store as rules
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     app_settings = {**settings.CAUSELOOP_ERRORS, "POLICY_CACHE_ALIAS": config.alias}
     stage = _count_alone if config.kind == "alone" else middleware.check_view
@@ -184,7 +185,7 @@ def rate_limits(handler: Handler, args: argparse.Namespace) -> tuple[str, bool]:
     """
     from django.conf import settings
 
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     RateLimitRule.objects.create(name=RL_RULE, rate=RL_RATE, key="ip", path_prefix="/app/", enabled=False)
     problem = _redis_problem(RATE_CACHES)

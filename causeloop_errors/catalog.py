@@ -11,114 +11,15 @@ status's generic code, which an unknown code degrades to.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
+from causeloop_errors.codes import BUILTIN, ErrorCode
 from causeloop_errors.conf import app_settings
+from causeloop_errors.styles import configured_style
 
 logger = logging.getLogger("causeloop_errors")
-
-
-@dataclass(frozen=True)
-class ErrorCode:
-    """One entry of the catalog."""
-
-    code: str
-    status: int
-    message: str
-    description: str
-    builtin: bool = True
-
-
-BUILTIN: tuple[ErrorCode, ...] = (
-    ErrorCode(
-        "validation_error",
-        400,
-        "Request validation failed",
-        "Request body or query params failed validation. Check details for field-level messages.",
-    ),
-    ErrorCode(
-        "unauthorized",
-        401,
-        "Missing or invalid credentials.",
-        "Missing or invalid Authorization header, or expired token.",
-    ),
-    ErrorCode(
-        "invalid_grant",
-        401,
-        "The subject token is invalid or could not be verified.",
-        "The grant or subject token presented is invalid, expired or could not be verified.",
-    ),
-    ErrorCode(
-        "forbidden",
-        403,
-        "You do not have permission to perform this action.",
-        "The credentials are valid but do not allow this operation.",
-    ),
-    ErrorCode(
-        "mfa_required",
-        403,
-        "MFA enrollment is required by this workspace.",
-        "MFA enrollment is required by this workspace.",
-    ),
-    ErrorCode(
-        "sso_required",
-        403,
-        "SSO is enforced for this workspace — use the SSO flow.",
-        "SSO is enforced for this workspace — use the SSO flow.",
-    ),
-    ErrorCode("not_found", 404, "The requested resource does not exist.", "The requested resource does not exist."),
-    ErrorCode(
-        "method_not_allowed",
-        405,
-        "Method not allowed.",
-        "The HTTP method is not supported by this endpoint. See the Allow header.",
-    ),
-    ErrorCode(
-        "not_acceptable",
-        406,
-        "The requested response format is not available.",
-        "The Accept header asks for a format the endpoint cannot produce.",
-    ),
-    ErrorCode(
-        "conflict",
-        409,
-        "The operation conflicts with existing state.",
-        "The operation conflicts with the current state of the resource (e.g. it would create a duplicate).",
-    ),
-    ErrorCode(
-        "payload_too_large",
-        413,
-        "Request body is too large.",
-        "The request body exceeds the size the server accepts.",
-    ),
-    ErrorCode(
-        "unsupported_media_type",
-        415,
-        "Unsupported media type.",
-        "The Content-Type of the request body is not accepted by this endpoint.",
-    ),
-    ErrorCode(
-        "unprocessable_entity",
-        422,
-        "The request was well-formed but semantically invalid.",
-        "The request was well-formed but semantically invalid.",
-    ),
-    ErrorCode(
-        "rate_limited",
-        429,
-        "Too many requests.",
-        "Too many requests. See the Retry-After header.",
-    ),
-    ErrorCode("internal_error", 500, "Unexpected server error.", "Unexpected server error."),
-    ErrorCode(
-        "service_unavailable",
-        503,
-        "Service temporarily unavailable.",
-        "The service is temporarily unable to handle the request. See the Retry-After header.",
-    ),
-)
 
 
 _BUILTIN_BY_CODE = {entry.code: entry for entry in BUILTIN}
@@ -150,8 +51,6 @@ def _registry() -> dict[str, ErrorCode]:
             continue  # reported by check causeloop_errors.E005
         if entry.builtin or entry.code not in codes:
             codes[entry.code] = entry
-    from causeloop_errors.styles import configured_style  # at call time: styles build on this module
-
     for entry in configured_style().codes:  # codes of the style's contract, e.g. capi's 402
         codes.setdefault(entry.code, entry)
     return codes

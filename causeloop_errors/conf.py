@@ -15,8 +15,7 @@ from typing import Any
 from django.conf import settings as django_settings
 
 from causeloop_errors.conf_values import (
-    DEFAULT_PREFIXES,
-    DEFAULT_RETRY_AFTER,
+    DEFAULTS,
     imported,
     interval,
     networks,
@@ -26,42 +25,6 @@ from causeloop_errors.conf_values import (
 )
 
 __all__ = ["DEFAULTS", "Settings", "app_settings", "imported"]
-
-DEFAULTS: dict[str, Any] = {
-    "API_PATH_PREFIXES": DEFAULT_PREFIXES,
-    "TRUST_REQUEST_ID_HEADER": False,
-    "CODES": (),
-    "WWW_AUTHENTICATE": 'Bearer realm="api"',
-    "DEFAULT_RETRY_AFTER": DEFAULT_RETRY_AFTER,
-    "INCLUDE_FIELD_ERRORS": False,
-    "WORKSPACE_MODEL": None,
-    "WORKSPACE_KEY_FIELD": "slug",
-    "WORKSPACE_KEY_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}",
-    "WORKSPACE_RESOLVER": "causeloop_errors.workspaces.resolve_workspace",
-    "WORKSPACE_MEMBERS": None,
-    "AUTH_CONTEXT_RESOLVER": "causeloop_errors.auth_context.resolve_auth_context",
-    "SSO_BACKENDS": (),
-    "POLICY_CACHE_ALIAS": "default",
-    "TRUSTED_PROXIES": (),
-    "RATELIMIT_IETF_HEADERS": False,
-    "AUDIT_CODES": (
-        "unauthorized",
-        "invalid_grant",
-        "forbidden",
-        "mfa_required",
-        "sso_required",
-        "rate_limited",
-        "internal_error",
-    ),
-    "AUDIT_DEDUP_SECONDS": 60,
-    "AUDIT_FLUSH_SECONDS": 5.0,
-    "CONFIG_CHECK_SECONDS": 0.5,
-    "STYLE": "causeloop",
-    "NEGOTIATE_PROBLEM_DETAILS": False,
-    "PROBLEM_TYPE_BASE_URL": None,
-    "ALLOW_DEBUG_HEADER": False,
-    "OPENAPI_RATE_LIMIT_ALL_OPERATIONS": None,
-}
 
 
 class Settings:

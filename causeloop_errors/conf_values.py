@@ -1,4 +1,4 @@
-"""Converters from the raw values of ``settings.CAUSELOOP_ERRORS`` to what the app uses, each with its fallback.
+"""The defaults of ``settings.CAUSELOOP_ERRORS``, and converters from its raw values, each with its fallback.
 
 A value of the wrong type falls back to the documented default here; check ``causeloop_errors.E005`` reports it.
 """
@@ -64,3 +64,40 @@ def imported(path: str) -> Any:
 def seconds(value: Any) -> int:
     valid = isinstance(value, int) and not isinstance(value, bool) and value >= 1
     return value if valid else DEFAULT_RETRY_AFTER
+
+
+DEFAULTS: dict[str, Any] = {
+    "API_PATH_PREFIXES": DEFAULT_PREFIXES,
+    "TRUST_REQUEST_ID_HEADER": False,
+    "CODES": (),
+    "WWW_AUTHENTICATE": 'Bearer realm="api"',
+    "DEFAULT_RETRY_AFTER": DEFAULT_RETRY_AFTER,
+    "INCLUDE_FIELD_ERRORS": False,
+    "WORKSPACE_MODEL": None,
+    "WORKSPACE_KEY_FIELD": "slug",
+    "WORKSPACE_KEY_PATTERN": r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}",
+    "WORKSPACE_RESOLVER": "causeloop_errors.workspaces.resolve_workspace",
+    "WORKSPACE_MEMBERS": None,
+    "AUTH_CONTEXT_RESOLVER": "causeloop_errors.auth_context.resolve_auth_context",
+    "SSO_BACKENDS": (),
+    "POLICY_CACHE_ALIAS": "default",
+    "TRUSTED_PROXIES": (),
+    "RATELIMIT_IETF_HEADERS": False,
+    "AUDIT_CODES": (
+        "unauthorized",
+        "invalid_grant",
+        "forbidden",
+        "mfa_required",
+        "sso_required",
+        "rate_limited",
+        "internal_error",
+    ),
+    "AUDIT_DEDUP_SECONDS": 60,
+    "AUDIT_FLUSH_SECONDS": 5.0,
+    "CONFIG_CHECK_SECONDS": 0.5,
+    "STYLE": "causeloop",
+    "NEGOTIATE_PROBLEM_DETAILS": False,
+    "PROBLEM_TYPE_BASE_URL": None,
+    "ALLOW_DEBUG_HEADER": False,
+    "OPENAPI_RATE_LIMIT_ALL_OPERATIONS": None,
+}

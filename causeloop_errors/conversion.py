@@ -14,22 +14,20 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core import exceptions as django_exceptions
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions as drf
 from rest_framework.fields import get_error_detail
 
 from causeloop_errors import catalog, faults
+from causeloop_errors.codes import BAD_REQUEST, MALFORMED_BODY
 from causeloop_errors.conf import app_settings
+from causeloop_errors.database_errors import database_unavailable
 from causeloop_errors.envelope import Failure
 from causeloop_errors.exceptions import APIError, RateLimited, ServiceUnavailable
 from causeloop_errors.paths import first_per_path, flatten
 
-MALFORMED_BODY = "Malformed request body."
 DATABASE_RETRY_AFTER = 5
 _ONE_ERROR_KEYS = {"detail", "message", "code"}
-BAD_REQUEST = "Malformed request."
 
 
 def _failure(code: str, message: str | None = None, **kwargs: Any) -> Failure:
@@ -112,42 +110,24 @@ def _from_api_error(exc: APIError) -> Failure:
 
 # SQLSTATE classes of a database that is unavailable rather than of a query that is wrong: connection exception,
 # insufficient resources, operator intervention (shutdown, statement timeout), transaction rollback (deadlock).
-_UNAVAILABLE_SQLSTATE = ("08", "53", "57", "40")
-_UNAVAILABLE_MYSQL = {1205, 1213, 2002, 2003, 2006, 2013}  # lock wait, deadlock, cannot connect, gone away, lost
-_UNAVAILABLE_SQLITE = ("locked", "busy", "unable to open database", "disk i/o error")
-
-
-def database_unavailable(exc: Exception) -> bool:
-    """Return whether ``exc`` says the database is down, unreachable, locked or overloaded (not a wrong query).
-
-    A missing table or column, or a syntax error, is a bug: it stays a 500 ``internal_error``, reported as such.
-    """
-    if isinstance(exc, InterfaceError):
-        return True
-    if not isinstance(exc, OperationalError):
-        return False
-    cause = exc.__cause__
-    state = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if state:
-        return str(state).startswith(_UNAVAILABLE_SQLSTATE)
-    if type(cause).__module__.startswith("psycopg"):  # no SQLSTATE: the connection itself failed
-        return True
-    args = getattr(cause, "args", ())
-    if args and isinstance(args[0], int):  # MySQL's error number
-        return args[0] in _UNAVAILABLE_MYSQL
-    return any(word in str(exc).lower() for word in _UNAVAILABLE_SQLITE)
-
-
 def _database_unavailable(exc: Exception) -> Failure:
     """A database that is down, unreachable or locked: 503 with a short ``Retry-After``, never the 500 of a bug."""
     faults.warn(f"database:{exc.__class__.__name__}", "causeloop_errors: answered 503, the database failed: %s", exc)
     return _from_api_error(ServiceUnavailable.retry_in(DATABASE_RETRY_AFTER))
 
 
+def _is_ratelimited(exc: Exception) -> bool:
+    """Return whether ``exc`` is django-ratelimit's ``Ratelimited``, told without importing django-ratelimit."""
+    return any(
+        klass.__name__ == "Ratelimited" and klass.__module__ == "django_ratelimit.exceptions"
+        for klass in type(exc).__mro__
+    )
+
+
 def _from_django(exc: Exception) -> Failure | None:
     if database_unavailable(exc):
         return _database_unavailable(exc)
-    if isinstance(exc, Ratelimited):
+    if _is_ratelimited(exc):
         return _failure("rate_limited")
     if isinstance(exc, Http404):
         return _failure("not_found")

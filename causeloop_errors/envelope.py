@@ -14,7 +14,7 @@ from typing import Any
 from django.utils.encoding import force_str
 from django.utils.functional import Promise
 
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.paths import NON_FIELD_ERRORS, FieldError
 

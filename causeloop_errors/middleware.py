@@ -18,7 +18,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
-from causeloop_errors import audit, signals, trace
+from causeloop_errors import hooks, signals, trace
 from causeloop_errors.conf import app_settings
 from causeloop_errors.conversion import from_exception
 from causeloop_errors.exceptions import APIError
@@ -27,7 +27,6 @@ from causeloop_errors.reporting import report_unexpected
 from causeloop_errors.responses import RESPONSE_HEADERS_ATTRIBUTE, failure_of, is_envelope, render, render_minimal
 from causeloop_errors.rewrite import as_envelope, refused_early
 from causeloop_errors.styles import Style, configured_style
-from causeloop_errors.throttling import check_view
 
 logger = logging.getLogger("causeloop_errors")
 
@@ -112,16 +111,17 @@ class ErrorEnvelopeMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], view_args: Any, view_kwargs: Any
     ) -> HttpResponseBase | None:
-        """Count the rate-limit rules that can be decided before the view authenticates (IP rules)."""
+        """Run the feature apps' view guards (e.g. the rate-limit rules decided before the view authenticates)."""
         try:
-            check_view(request, view_func)
+            for guard in hooks.view_guards():
+                guard(request, view_func)
         except APIError as refusal:
             return render(from_exception(refusal, request))
         return None
 
     @staticmethod
     def _after_view(request: HttpRequest, response: HttpResponseBase) -> None:
-        """Announce the envelope sent, then write the audit events queued during the view (after its rollback)."""
+        """Announce the envelope sent, then run the feature apps' after-view steps (after the view's rollback)."""
         failure = failure_of(response)
         if failure is not None:
             results = signals.error_emitted.send_robust(
@@ -134,11 +134,13 @@ class ErrorEnvelopeMiddleware:
             for receiver, outcome in results:  # a receiver's failure never changes the response
                 if isinstance(outcome, Exception):
                     logger.error("error_emitted receiver %r failed", receiver, exc_info=outcome)
-        audit.flush(request)
+        for step in hooks.after_view_steps():
+            if step.pending(request):
+                step.run(request)
 
     @staticmethod
     def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:
-        return failure_of(response) is not None or audit.has_pending(request)
+        return failure_of(response) is not None or any(step.pending(request) for step in hooks.after_view_steps())
 
     def _finish(
         self, request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str

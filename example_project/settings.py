@@ -25,7 +25,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here, not from a CDN (works offline)
-    "causeloop_errors",
+    "causeloop_errors",  # the envelope core
+    "causeloop_errors.policies",  # workspace MFA and SSO policies (extra [mfa])
+    "causeloop_errors.ratelimits",  # rate-limit rules (extra [ratelimit])
+    "causeloop_errors.audit",  # audit events
     "example_project.demo",
 ]
 
@@ -122,9 +125,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["example_project.demo.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "causeloop_errors.permissions.EnforceWorkspacePolicy",
+        "causeloop_errors.policies.permissions.EnforceWorkspacePolicy",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.throttling.RateLimitRuleThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.ratelimits.throttling.RateLimitRuleThrottle"],
     "DEFAULT_PARSER_CLASSES": [
         "causeloop_errors.parsers.JSONParser",
         "causeloop_errors.parsers.FormParser",

@@ -18,8 +18,8 @@ from rest_framework.views import APIView
 
 from causeloop_errors import exceptions as errors
 from causeloop_errors import trace
-from causeloop_errors.permissions import EnforceWorkspacePolicy
-from causeloop_errors.throttling import RateLimitRuleThrottle
+from causeloop_errors.policies.permissions import EnforceWorkspacePolicy
+from causeloop_errors.ratelimits.throttling import RateLimitRuleThrottle
 from tests.policy_views import TestTokenAuthentication
 
 # What the views below raise, by the name in their URL.

@@ -18,15 +18,17 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from causeloop_errors import faults
-from causeloop_errors import rules as rate_limit_rules
-from causeloop_errors.audit_repeats import repeats
-from causeloop_errors.models import RateLimitRule
-from causeloop_errors.policies import store
+from causeloop_errors.audit.repeats import repeats
+from causeloop_errors.policies.store import store
+from causeloop_errors.ratelimits import store as rate_limit_rules
+from causeloop_errors.ratelimits.models import RateLimitRule
 from causeloop_errors.trace import TraceIdFilter
 from example_project.demo import tokens
 from example_project.demo.models import Membership, Scope, Workspace
 
 DEMO_PASSWORD = "demo-password"
+# The core-alone contract suite runs in a process of its own, with its own settings (tests/test_core_alone.py).
+collect_ignore = ["core_alone"]
 
 
 @pytest.fixture(autouse=True)

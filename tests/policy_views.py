@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from causeloop_errors.permissions import EnforceWorkspacePolicy, enforce_workspace_policy, policy_exempt
+from causeloop_errors.policies.permissions import EnforceWorkspacePolicy, enforce_workspace_policy, policy_exempt
 
 
 @dataclass(frozen=True)

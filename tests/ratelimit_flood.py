@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 Reply = tuple[int, str | None, str | None, dict[str, Any] | None]  # status, X-RateLimit-Limit, -Remaining, details
-AUDIT_TABLE = "causeloop_errors_auditevent"
+AUDIT_TABLE = "causeloop_audit_auditevent"
 READY_TIMEOUT = 60
 REPLY_TIMEOUT = 120
 
@@ -178,7 +178,7 @@ def serve(database_name: str, pipe: Connection, barrier: Any, settings_overrides
     while True:
         message = pipe.recv()
         if message is None:
-            from causeloop_errors.audit_repeats import repeats
+            from causeloop_errors.audit.repeats import repeats
 
             exit_start = len(statements.sql)
             pending_at_exit = sum(repeats._pending.values())  # repeats counted since the last flush

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from causeloop_errors import exceptions as errors
-from causeloop_errors.throttling import RateLimitRuleThrottle
+from causeloop_errors.ratelimits.throttling import RateLimitRuleThrottle
 
 AUTHENTICATION_ATTEMPTS: list[str] = []
 

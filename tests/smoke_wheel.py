@@ -1,5 +1,8 @@
 """The built wheel in a clean virtualenv with the newest Django: it installs, imports, migrates and passes its checks.
 
+First the core alone (django-otp and django-ratelimit must not even be installed), then with the ``[mfa]`` and
+``[ratelimit]`` extras and every feature app.
+
 Run by ``make package`` after ``python -m build`` and ``twine check --strict``: ``python tests/smoke_wheel.py dist``.
 Uses pyenv's newest Python when there is one (Django 6.1 needs 3.12+), else the running one with Django 5.2.
 """
@@ -16,8 +19,16 @@ from pathlib import Path
 
 HOST = textwrap.dedent(
     """
+    import importlib.util
+    import sys
+
     import django
     from django.conf import settings
+
+    FEATURES = sys.argv[1:] == ["features"]
+    FEATURE_APPS = ["causeloop_errors.policies", "causeloop_errors.ratelimits", "causeloop_errors.audit"]
+    if not FEATURES:  # the core's dependencies are Django and DRF alone
+        assert importlib.util.find_spec("django_otp") is None and importlib.util.find_spec("django_ratelimit") is None
 
     settings.configure(
         DEBUG=False,
@@ -26,6 +37,7 @@ HOST = textwrap.dedent(
         ROOT_URLCONF=__name__,
         INSTALLED_APPS=[
             "django.contrib.contenttypes", "django.contrib.auth", "rest_framework", "causeloop_errors",
+            *(FEATURE_APPS + ["django_otp"] if FEATURES else []),
         ],
         MIDDLEWARE=["causeloop_errors.middleware.ErrorEnvelopeMiddleware"],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
@@ -46,7 +58,8 @@ HOST = textwrap.dedent(
     assert response.status_code == 404 and body["error"]["code"] == "not_found", response.content
     assert body["error"]["trace_id"] == response["X-Request-Id"]
     import rest_framework
-    print(f"smoke: Django {django.__version__}, DRF {rest_framework.VERSION}: migrate, check and a 404 envelope")
+    apps = "every feature app" if FEATURES else "the core alone"
+    print(f"smoke: Django {django.__version__}, DRF {rest_framework.VERSION}, {apps}: migrate, check, a 404 envelope")
     """
 )
 
@@ -71,6 +84,8 @@ def main(dist: str) -> int:
         host = Path(place) / "host.py"
         host.write_text(HOST)
         subprocess.run([str(venv / "bin" / "python"), str(host)], check=True, cwd=place)
+        subprocess.run([*pip, f"{wheel}[mfa,ratelimit]", django], check=True)
+        subprocess.run([str(venv / "bin" / "python"), str(host), "features"], check=True, cwd=place)
     return 0
 
 

@@ -9,15 +9,15 @@ from django.contrib.auth.models import Group, User
 from django.test import Client, override_settings
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import WorkspacePolicy
-from causeloop_errors.policies import Policy, store
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import Policy, store
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
 
 WORKSPACES = {"WORKSPACE_MODEL": "auth.Group", "WORKSPACE_KEY_FIELD": "name"}
 WITH_MEMBERS = {**WORKSPACES, "WORKSPACE_MEMBERS": "tests.policy_views.group_members"}
-CHANGELIST = "/admin/causeloop_errors/workspacepolicy/"
+CHANGELIST = "/admin/causeloop_policies/workspacepolicy/"
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ from django.core import checks
 from django.core.signals import request_finished, setting_changed
 
 from causeloop_errors import checks as app_checks
-from causeloop_errors import trace
+from causeloop_errors import settings_checks, trace
 
 
 def test_checks_are_registered() -> None:
     registered = checks.registry.registry.get_checks()
-    for check in (app_checks.check_exception_handler, app_checks.check_middleware, app_checks.check_settings):
+    for check in (app_checks.check_exception_handler, app_checks.check_middleware, settings_checks.check_settings):
         assert check in registered
 
 

@@ -21,11 +21,16 @@ from django.http import HttpResponseBase
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 
-from causeloop_errors import audit, audit_repeats, receivers, signals, trace
-from causeloop_errors.audit_repeats import repeats
+from causeloop_errors import signals, trace
+from causeloop_errors.audit import receivers
+from causeloop_errors.audit import repeats as audit_repeats
+from causeloop_errors.audit import writer as audit
+from causeloop_errors.audit.models import AuditEvent
+from causeloop_errors.audit.repeats import repeats
 from causeloop_errors.middleware import MIDDLEWARE_PATH
-from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
-from causeloop_errors.policies import store
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import store
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests import audit_views
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope
@@ -200,7 +205,7 @@ def test_a_policy_saved_in_the_admin_is_recorded_with_the_admin_as_actor_a_diff_
     root = User.objects.create_superuser("root", password="pw")
     policy = WorkspacePolicy.objects.create(workspace_key="acme")
     client.force_login(root)
-    url = f"/admin/causeloop_errors/workspacepolicy/{policy.pk}/change/"
+    url = f"/admin/causeloop_policies/workspacepolicy/{policy.pk}/change/"
 
     response = client.post(url, {"workspace_key": "acme", "require_mfa": "on", "exempt_service_accounts": "on"})
 
@@ -528,7 +533,7 @@ def test_a_second_boundary_passing_while_a_request_is_counted_does_not_split_the
     rate_limit_rule: Callable[..., RateLimitRule],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from causeloop_errors import ratelimits
+    from causeloop_errors.ratelimits import decisions as ratelimits
 
     rate_limit_rule("flood-ip", "1/h", key="ip", path_prefix="/api/rl/unthrottled")
     flood_clock.now = int(flood_clock.now) + 0.9  # 0.1 s before a second boundary
@@ -822,7 +827,7 @@ def test_a_failing_change_event_write_does_not_undo_the_admin_save(
     monkeypatch.setattr(AuditEvent.objects, "create", unavailable)
 
     response = client.post(
-        f"/admin/causeloop_errors/workspacepolicy/{policy.pk}/change/",
+        f"/admin/causeloop_policies/workspacepolicy/{policy.pk}/change/",
         {"workspace_key": "acme", "require_mfa": "on", "exempt_service_accounts": "on"},
     )
 
@@ -841,7 +846,7 @@ def test_a_database_error_writing_a_change_event_does_not_undo_the_admin_save(
     monkeypatch.setattr(AuditEvent._meta, "db_table", "causeloop_audit_table_that_is_gone")
 
     response = client.post(
-        f"/admin/causeloop_errors/workspacepolicy/{policy.pk}/change/",
+        f"/admin/causeloop_policies/workspacepolicy/{policy.pk}/change/",
         {"workspace_key": "acme", "require_mfa": "on", "exempt_service_accounts": "on"},
     )
 

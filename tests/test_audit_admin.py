@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from causeloop_errors.audit_repeats import repeats
-from causeloop_errors.models import AuditEvent
+from causeloop_errors.audit.models import AuditEvent
+from causeloop_errors.audit.repeats import repeats
 from tests.conftest import RateLimitClock
 
 pytestmark = [
@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.usefixtures("app_defaults", "no_request_in_flight"),
 ]
 
-CHANGELIST = "/admin/causeloop_errors/auditevent/"
+CHANGELIST = "/admin/causeloop_audit/auditevent/"
 
 
 @pytest.fixture

@@ -30,10 +30,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from causeloop_errors import audit
-from causeloop_errors.audit_counters import counter_key
+from causeloop_errors.audit import writer as audit
+from causeloop_errors.audit.counters import counter_key
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.conf import app_settings
-from causeloop_errors.models import AuditEvent
 from tests.ratelimit_flood import AUDIT_TABLE, Workers, require_redis, skip_unless_services
 
 skip_unless_services("audit repeat counters")

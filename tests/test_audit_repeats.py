@@ -16,10 +16,11 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 
-from causeloop_errors import audit, audit_repeats
-from causeloop_errors.audit_counters import add_to_counter, counter_key, take_counts
-from causeloop_errors.audit_repeats import Repeats
-from causeloop_errors.models import AuditEvent
+from causeloop_errors.audit import repeats as audit_repeats
+from causeloop_errors.audit import writer as audit
+from causeloop_errors.audit.counters import add_to_counter, counter_key, take_counts
+from causeloop_errors.audit.models import AuditEvent
+from causeloop_errors.audit.repeats import Repeats
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]  # AUDIT_FLUSH_SECONDS: 5
 

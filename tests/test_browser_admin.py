@@ -21,7 +21,8 @@ from django.core.management import call_command
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests import browser
 from tests.browser import Steps, admin_login, choose, submit, tick, type_into, wait_for
 
@@ -118,7 +119,7 @@ def test_requiring_mfa_in_the_admin_refuses_a_password_only_token_of_a_member_wi
     user_tools = wait_for(page, "#user-tools").text
     steps.shot("signed in")
     assert "admin" in user_tools.lower()
-    page.get(f"{live_server.url}/admin/causeloop_errors/workspacepolicy/")
+    page.get(f"{live_server.url}/admin/causeloop_policies/workspacepolicy/")
     listed = wait_for(page, "#result_list").text
     steps.shot("policies before")
     assert "acme" in listed and "initech" not in listed
@@ -146,7 +147,7 @@ def test_a_rule_added_in_the_admin_limits_requests_and_its_429_is_found_in_the_a
     bob = password_token(live_server.url, "bob", "initech")
     admin_login(page, live_server.url, "admin", PASSWORD)
     wait_for(page, "#user-tools")
-    page.get(f"{live_server.url}/admin/causeloop_errors/ratelimitrule/")
+    page.get(f"{live_server.url}/admin/causeloop_ratelimits/ratelimitrule/")
     submit(page, ".object-tools a.addlink")
     type_into(page, "#id_name", RULE)
     type_into(page, "#id_rate", "2 per minute")
@@ -175,7 +176,7 @@ def test_a_rule_added_in_the_admin_limits_requests_and_its_429_is_found_in_the_a
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
     assert error["details"]["rule"] == RULE and error["details"]["limit"] == LIMIT
 
-    page.get(f"{live_server.url}/admin/causeloop_errors/auditevent/")
+    page.get(f"{live_server.url}/admin/causeloop_audit/auditevent/")
     type_into(page, "#searchbar", error["trace_id"])
     steps.shot("trace id pasted")
     submit(page, "#changelist-search [type=submit]")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
-from causeloop_errors import checks
+from causeloop_errors import checks, settings_checks
 
 GOOD_MIDDLEWARE = settings.MIDDLEWARE
 
@@ -21,7 +21,7 @@ def _ids(messages: list[Any]) -> list[str]:
 @pytest.mark.django_db  # the checks read the database: E006 (the app's tables), and Django 6.1's JSONField checks
 def test_the_example_project_passes_every_check() -> None:
     call_command("check", fail_level="WARNING")
-    assert checks.check_exception_handler() == checks.check_middleware() == checks.check_settings() == []
+    assert checks.check_exception_handler() == checks.check_middleware() == settings_checks.check_settings() == []
 
 
 @override_settings(REST_FRAMEWORK={"EXCEPTION_HANDLER": "rest_framework.views.exception_handler"})
@@ -42,7 +42,7 @@ def test_middleware_not_first_is_e003() -> None:
 
 @override_settings(CAUSELOOP_ERRORS={"API_PREFIXES": ["/api/"]})
 def test_unknown_setting_name_is_e004_and_lists_the_known_ones() -> None:
-    [message] = checks.check_settings()
+    [message] = settings_checks.check_settings()
     assert message.id == "causeloop_errors.E004" and "API_PATH_PREFIXES" in message.hint
 
 
@@ -67,7 +67,7 @@ def test_unknown_setting_name_is_e004_and_lists_the_known_ones() -> None:
 )
 def test_bad_values_are_e005(value: dict[str, Any]) -> None:
     with override_settings(CAUSELOOP_ERRORS=value):
-        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+        assert _ids(settings_checks.check_settings()) == ["causeloop_errors.E005"]
 
 
 @pytest.mark.parametrize(
@@ -80,18 +80,18 @@ def test_bad_values_are_e005(value: dict[str, Any]) -> None:
 )
 def test_rewording_a_builtin_code_with_its_own_status_passes_the_checks(entry: dict[str, Any]) -> None:
     with override_settings(CAUSELOOP_ERRORS={"CODES": [entry]}):
-        assert checks.check_settings() == []
+        assert settings_checks.check_settings() == []
 
 
 @override_settings(CAUSELOOP_ERRORS=["not", "a", "dict"])
 def test_settings_that_are_not_a_dict_are_e005() -> None:
-    assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+    assert _ids(settings_checks.check_settings()) == ["causeloop_errors.E005"]
 
 
 @pytest.mark.parametrize("value", [{"API_PATH_PREFIXES": None}, {"API_PATH_PREFIXES": 5}, {"CODES": None}])
 def test_non_iterable_values_are_reported_not_crashed_on(value: dict[str, Any]) -> None:
     with override_settings(CAUSELOOP_ERRORS=value):
-        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+        assert _ids(settings_checks.check_settings()) == ["causeloop_errors.E005"]
 
 
 @override_settings(ROOT_URLCONF="tests.urls_without_error_views")
@@ -126,13 +126,27 @@ def test_drf_json_parser_by_default_is_w002() -> None:
         {"POLICY_CACHE_ALIAS": "nosuch"},
         {"TRUSTED_PROXIES": ["10.0.0.0/8", "not-a-network"]},
         {"TRUSTED_PROXIES": "10.0.0.0/8"},
-        {"AUDIT_CODES": "forbidden"},
-        {"AUDIT_DEDUP_SECONDS": 0},
     ],
 )
 def test_bad_policy_settings_are_e005(value: dict[str, Any]) -> None:
     with override_settings(CAUSELOOP_ERRORS=value):
-        assert _ids(checks.check_settings()) == ["causeloop_errors.E005"]
+        assert _ids(settings_checks.check_settings()) == ["causeloop_errors.E005"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"AUDIT_CODES": "forbidden"},
+        {"AUDIT_DEDUP_SECONDS": 0},
+        {"AUDIT_FLUSH_SECONDS": -1},
+    ],
+)
+def test_bad_audit_settings_are_e005_of_the_audit_app(value: dict[str, Any]) -> None:
+    from causeloop_errors.audit import checks as audit_checks
+
+    with override_settings(CAUSELOOP_ERRORS=value):
+        assert settings_checks.check_settings() == []
+        assert _ids(audit_checks.check_settings()) == ["causeloop_errors.E005"]
 
 
 def test_good_policy_settings_pass() -> None:
@@ -143,4 +157,4 @@ def test_good_policy_settings_pass() -> None:
         "SSO_BACKENDS": ["tests.policy_views.SSOBackend"],
     }
     with override_settings(CAUSELOOP_ERRORS=good):
-        assert checks.check_settings() == []
+        assert settings_checks.check_settings() == []

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client, RequestFactory
 
 from causeloop_errors.clientip import client_ip
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests.conftest import RateLimitClock
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]

@@ -43,7 +43,11 @@ def test_readme_catalog_table_is_the_builtin_catalog() -> None:
     assert text[start + len("<!-- catalog:start -->\n") : end].strip() == _run("--all").strip()
 
 
-@override_settings(ROOT_URLCONF="tests.urls_unwired", REST_FRAMEWORK={"DEFAULT_PERMISSION_CLASSES": []})
+@override_settings(
+    ROOT_URLCONF="tests.urls_unwired",
+    REST_FRAMEWORK={"DEFAULT_PERMISSION_CLASSES": []},
+    CAUSELOOP_ERRORS={"OPENAPI_RATE_LIMIT_ALL_OPERATIONS": False},  # as if the rate-limit app were not installed
+)
 def test_a_project_without_policies_or_throttles_lists_neither_their_codes_nor_needs_all_to_see_them() -> None:
     listed = [entry["code"] for entry in json.loads(_run("--format", "json"))]
     assert {"mfa_required", "sso_required", "rate_limited"}.isdisjoint(listed)
@@ -55,6 +59,7 @@ def test_a_project_without_policies_or_throttles_lists_neither_their_codes_nor_n
 @override_settings(
     ROOT_URLCONF="tests.urls_unwired",
     REST_FRAMEWORK={"DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"]},
+    CAUSELOOP_ERRORS={"OPENAPI_RATE_LIMIT_ALL_OPERATIONS": False},
 )
 def test_a_drf_throttle_alone_brings_rate_limited_but_not_the_policy_codes() -> None:
     listed = [entry["code"] for entry in json.loads(_run("--format", "json"))]

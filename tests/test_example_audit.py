@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 
-from causeloop_errors.models import AuditEvent, WorkspacePolicy
-from causeloop_errors.policies import store
+from causeloop_errors.audit.models import AuditEvent
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import store
 from example_project.demo import sso, tokens
 from example_project.demo.audit_views import (
     MALFORMED_TRACE_ID,

@@ -15,7 +15,8 @@ from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.ratelimits.models import RateLimitRule
 from example_project.demo.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db

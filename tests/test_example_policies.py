@@ -20,7 +20,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
 from example_project.demo import sso
 from example_project.demo.models import Issue, Membership, Workspace
 from tests.contract import assert_envelope
@@ -286,7 +286,7 @@ def test_the_policy_admin_offers_the_demo_workspaces_and_counts_acmes_members_it
 ) -> None:
     policy = WorkspacePolicy.objects.get(workspace_key="acme")
 
-    response = admin_client.get(f"/admin/causeloop_errors/workspacepolicy/{policy.pk}/change/")
+    response = admin_client.get(f"/admin/causeloop_policies/workspacepolicy/{policy.pk}/change/")
 
     assert response.status_code == 200
     page = response.content.decode()
@@ -306,7 +306,8 @@ def test_the_policy_permission_can_be_listed_in_default_permission_classes() -> 
         "import example_project.settings as host\n"
         "config = {name: getattr(host, name) for name in dir(host) if name.isupper()}\n"
         "config['REST_FRAMEWORK'] = {**host.REST_FRAMEWORK, 'DEFAULT_PERMISSION_CLASSES': [\n"
-        "    'rest_framework.permissions.IsAuthenticated', 'causeloop_errors.permissions.EnforceWorkspacePolicy']}\n"
+        "    'rest_framework.permissions.IsAuthenticated',\n"
+        "    'causeloop_errors.policies.permissions.EnforceWorkspacePolicy']}\n"
         "settings.configure(**config)\n"
         "django.setup()\n"
         "import example_project.urls\n"

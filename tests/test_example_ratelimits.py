@@ -19,8 +19,8 @@ from django.core.management import call_command
 from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
-from causeloop_errors.models import RateLimitRule
-from causeloop_errors.ratelimits import GROUP_PREFIX
+from causeloop_errors.ratelimits.decisions import GROUP_PREFIX
+from causeloop_errors.ratelimits.models import RateLimitRule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

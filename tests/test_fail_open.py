@@ -10,16 +10,23 @@ import logging
 from typing import Any
 
 import pytest
+from django.core.checks import CheckMessage
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.db import DatabaseError, OperationalError, ProgrammingError
 from django.test import Client
 
-from causeloop_errors import faults, policies, rules, table_check, versioning
+from causeloop_errors import faults, versioning
+from causeloop_errors.audit import checks as audit_checks
 from causeloop_errors.exceptions import ServiceUnavailable
-from causeloop_errors.models import RateLimitRule, WorkspacePolicy
-from causeloop_errors.policies import Policy, PolicyStore
-from causeloop_errors.rules import RuleStore
+from causeloop_errors.policies import checks as policy_checks
+from causeloop_errors.policies import store as policies
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import Policy, PolicyStore
+from causeloop_errors.ratelimits import checks as rule_checks
+from causeloop_errors.ratelimits import store as rules
+from causeloop_errors.ratelimits.models import RateLimitRule
+from causeloop_errors.ratelimits.store import RuleStore
 from tests.contract import assert_envelope
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]
@@ -148,7 +155,7 @@ def test_a_missing_rule_table_reads_as_no_rule_and_says_to_migrate(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def missing(*args: Any, **kwargs: Any) -> Any:
-        raise ProgrammingError('relation "causeloop_errors_ratelimitrule" does not exist')
+        raise ProgrammingError('relation "causeloop_ratelimits_ratelimitrule" does not exist')
 
     monkeypatch.setattr(rules, "read_rows", missing)
     monkeypatch.setattr(rules, "table_missing", lambda model: True)
@@ -182,7 +189,7 @@ def test_the_policy_store_keeps_a_known_policy_and_refuses_to_guess_an_unknown_o
 @pytest.mark.django_db
 def test_a_missing_policy_table_holds_no_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     def missing(*args: Any, **kwargs: Any) -> Any:
-        raise ProgrammingError('relation "causeloop_errors_workspacepolicy" does not exist')
+        raise ProgrammingError('relation "causeloop_policies_workspacepolicy" does not exist')
 
     monkeypatch.setattr(policies, "read_rows", missing)
     monkeypatch.setattr(policies, "table_missing", lambda model: True)
@@ -236,14 +243,19 @@ def test_a_wrong_query_is_still_an_unexpected_500_reported_as_one(
     assert any(record.levelno == logging.ERROR and record.exc_info for record in caplog.records)
 
 
+def _tables_checks() -> list[CheckMessage]:
+    return policy_checks.check_tables() + rule_checks.check_tables() + audit_checks.check_tables()
+
+
 def test_the_tables_check_says_to_migrate_when_a_table_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     from django.db import connections
 
     monkeypatch.setattr(connections["default"].introspection, "table_names", lambda *args, **kwargs: ["auth_user"])
 
-    [error] = table_check.check_tables()
-    assert error.id == "causeloop_errors.E006"
-    assert "migrate" in (error.hint or "")
+    errors = _tables_checks()
+    assert [error.id for error in errors] == ["causeloop_errors.E006"] * 3  # one per feature app
+    assert all("migrate" in (error.hint or "") for error in errors)
+    assert "causeloop_audit_auditevent" in errors[2].msg
 
 
 @pytest.mark.django_db  # migrate's own checks read the database (JSONField support)
@@ -280,19 +292,19 @@ def test_the_tables_check_is_silent_when_the_database_cannot_be_reached(monkeypa
 
     monkeypatch.setattr(connections["default"].introspection, "table_names", unreachable)
 
-    assert table_check.check_tables() == []
+    assert _tables_checks() == []
 
 
 @pytest.mark.django_db
 def test_the_tables_check_passes_on_a_migrated_database() -> None:
-    assert table_check.check_tables() == []
+    assert _tables_checks() == []
 
 
 @pytest.mark.django_db
 def test_audit_writes_the_database_refuses_are_one_warning_a_minute_not_an_error_per_request(
     client: Client, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     def locked(**fields: Any) -> Any:
         raise OperationalError("database is locked")
@@ -310,8 +322,8 @@ def test_audit_writes_the_database_refuses_are_one_warning_a_minute_not_an_error
 def test_a_shared_cache_that_cannot_count_exactly_is_a_warning(settings: Any) -> None:
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache"}}
 
-    [warning] = table_check.check_shared_cache()
+    [warning] = audit_checks.check_shared_cache()
 
     assert warning.id == "causeloop_errors.W004"
     settings.CACHES = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
-    assert table_check.check_shared_cache() == []
+    assert audit_checks.check_shared_cache() == []

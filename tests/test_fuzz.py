@@ -32,7 +32,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.errors import FailureGroup
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests.fuzz_support import (
     Tally,
     bounded_config,

@@ -234,7 +234,7 @@ def staff_token(demo_user: Any, demo_workspace: Any) -> str:
     demo_user.is_staff = True
     demo_user.save(update_fields=["is_staff"])
     demo_user.user_permissions.add(
-        Permission.objects.get_by_natural_key("view_auditevent", "causeloop_errors", "auditevent")
+        Permission.objects.get_by_natural_key("view_auditevent", "causeloop_audit", "auditevent")
     )
     return tokens.mint(demo_user, demo_workspace, amr=["pwd"]).secret
 

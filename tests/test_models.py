@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
-from causeloop_errors.models import WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
 
 pytestmark = pytest.mark.django_db
 

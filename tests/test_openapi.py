@@ -27,10 +27,10 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from causeloop_errors import catalog
-from causeloop_errors.models import WorkspacePolicy
 from causeloop_errors.openapi.schemas import body_schema
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.ratelimits.throttling import RateLimitRuleThrottle
 from causeloop_errors.styles import SHORT_NAMES, load
-from causeloop_errors.throttling import RateLimitRuleThrottle
 from example_project.demo.models import Workspace
 from tests.contract import assert_envelope
 
@@ -534,6 +534,7 @@ class RuleCountedView(PlainTokenView):
     throttle_classes = [RateLimitRuleThrottle]
 
 
+RULE_THROTTLE = "causeloop_errors.ratelimits.throttling.RateLimitRuleThrottle"
 UNWIRED = {
     "DEFAULT_SCHEMA_CLASS": "causeloop_errors.openapi.ErrorAutoSchema",
     "EXCEPTION_HANDLER": "causeloop_errors.handler.exception_handler",
@@ -543,8 +544,12 @@ UNWIRED = {
 }
 
 
-@override_settings(ROOT_URLCONF="tests.urls_unwired", REST_FRAMEWORK=UNWIRED)
-def test_a_project_without_policies_or_rules_documents_neither() -> None:
+@override_settings(
+    ROOT_URLCONF="tests.urls_unwired",
+    REST_FRAMEWORK=UNWIRED,
+    CAUSELOOP_ERRORS={"OPENAPI_RATE_LIMIT_ALL_OPERATIONS": False},  # as if the rate-limit app were not installed
+)
+def test_a_project_whose_views_wire_neither_policies_nor_rules_documents_neither() -> None:
     schema = generate(("api/plain", PlainTokenView))
     operation = schema["paths"]["/api/plain"]["post"]
     assert error_statuses(schema, "/api/plain", "post") == {400, 401, 413, 415, 500}
@@ -556,9 +561,12 @@ def test_a_project_without_policies_or_rules_documents_neither() -> None:
 
 @override_settings(
     ROOT_URLCONF="tests.urls_unwired",
-    REST_FRAMEWORK={**UNWIRED, "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.throttling.RateLimitRuleThrottle"]},
+    REST_FRAMEWORK={
+        **UNWIRED,
+        "DEFAULT_THROTTLE_CLASSES": ["causeloop_errors.ratelimits.throttling.RateLimitRuleThrottle"],
+    },
 )
-def test_wiring_the_rule_throttle_documents_rules_on_every_operation_by_default() -> None:
+def test_with_the_rate_limit_app_installed_rules_are_documented_on_every_operation_by_default() -> None:
     schema = generate(("api/counted", RuleCountedView), ("api/plain", PlainTokenView))
     assert {429, 503} <= error_statuses(schema, "/api/plain", "post")
     assert "X-RateLimit-Limit" in schema["paths"]["/api/plain"]["post"]["responses"]["201"]["headers"]

@@ -11,8 +11,8 @@ settings ``example_project.settings``) on a private PostgreSQL cluster and a pri
   within the timeout plus a second, and after SIGCONT the cache is used again.
 - PostgreSQL stopped (``pg_ctl stop``): a request that needs the database is 503 with ``Retry-After``, an anonymous
   one is still 401; once PostgreSQL is back the same token works (``CONN_MAX_AGE`` is 0).
-- The app's tables missing (``migrate causeloop_errors zero``): ``manage.py check`` fails and says ``migrate``,
-  and requests are still answered by their views.
+- The feature apps' tables missing (``migrate causeloop_policies zero``, ...): ``manage.py check`` fails and
+  says ``migrate``, and requests are still answered by their views.
 
 Each database is a copy (``CREATE DATABASE ... TEMPLATE``) of one migrated and seeded by ``seed_demo``.
 """
@@ -36,7 +36,7 @@ ALICE = {"username": "alice", "password": "demo-password", "workspace": "initech
 FAIL_OPEN_PATH = "/api/issues"  # covered by an enforcing fail-open IP rule
 FAIL_CLOSED_PATH = "/api/me"  # covered by an enforcing fail-closed IP rule
 RULES = """
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 RateLimitRule.objects.create(name="outage-fail-open", rate="1000/m", key="ip", path_prefix="/api/issues",
                              mode="enforce", fail_closed=False)
 RateLimitRule.objects.create(name="outage-fail-closed", rate="1000/m", key="ip", path_prefix="/api/me",
@@ -283,11 +283,10 @@ def tables_missing(postgres: PostgresCluster, seeded_database: str) -> Iterator[
         database = copy_database(postgres, seeded_database)
         env = project_env(postgres.url(database))
         # The demo's migrations do not depend on the app's, so Django can unapply the app's alone.
-        manage(env, "migrate", "causeloop_errors", "zero", "--no-input", "-v", "0", "--skip-checks")
-        left = postgres.query(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'causeloop_errors%'", database=database
-        )
-        assert not left, f"migrate causeloop_errors zero left {left}"
+        for label in ("causeloop_policies", "causeloop_ratelimits", "causeloop_audit"):
+            manage(env, "migrate", label, "zero", "--no-input", "-v", "0", "--skip-checks")
+        left = postgres.query("SELECT tablename FROM pg_tables WHERE tablename LIKE 'causeloop_%'", database=database)
+        assert not left, f"migrate <feature app> zero left {left}"
         server = start_server(postgres, database, redis)
         yield server
     finally:

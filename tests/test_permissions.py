@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from causeloop_errors import signals
-from causeloop_errors.models import WorkspacePolicy
-from causeloop_errors.policies import store
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import store
 from tests.contract import assert_envelope
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from causeloop_errors.auth_context import AuthContext
-from causeloop_errors.models import WorkspacePolicy
-from causeloop_errors.policies import GRACE_HEADER, Policy, PolicyStore, decide
+from causeloop_errors.policies.decisions import GRACE_HEADER, decide
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import Policy, PolicyStore
 
 pytestmark = pytest.mark.django_db
 
@@ -162,7 +163,7 @@ def test_break_glass_changes_and_deletes_invalidate_too() -> None:
 def test_a_process_local_cache_keeps_the_stamp_in_memory() -> None:
     from django.core.cache import cache
 
-    from causeloop_errors.policies import VERSION_KEY, stamp
+    from causeloop_errors.policies.store import VERSION_KEY, stamp
 
     before = stamp.current()
     stamp.bump()
@@ -178,7 +179,7 @@ def test_an_evicted_version_key_reloads_instead_of_serving_stale_policies(
     from django.core.cache import cache
 
     from causeloop_errors import versioning
-    from causeloop_errors.policies import VERSION_KEY
+    from causeloop_errors.policies.store import VERSION_KEY
 
     now = [1000.0]
     monkeypatch.setattr(versioning, "time", type("Clock", (), {"monotonic": staticmethod(lambda: now[0])}))

@@ -8,12 +8,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests.conftest import RateLimitClock
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.django_db, pytest.mark.usefixtures("app_defaults")]
 
-CHANGELIST = "/admin/causeloop_errors/ratelimitrule/"
+CHANGELIST = "/admin/causeloop_ratelimits/ratelimitrule/"
 RATE_MESSAGE = "Enter a rate like 10/m, 5/s, 1000/h or 100/5m."
 COUNTED = "/api/rl/counted"
 

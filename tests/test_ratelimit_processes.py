@@ -29,10 +29,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 from django_ratelimit.core import get_usage
 
-from causeloop_errors import rules as rate_limit_rules
 from causeloop_errors.conf import DEFAULTS
-from causeloop_errors.models import RateLimitRule
-from causeloop_errors.ratelimits import GROUP_PREFIX
+from causeloop_errors.ratelimits import store as rate_limit_rules
+from causeloop_errors.ratelimits.decisions import GROUP_PREFIX
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests.ratelimit_flood import REPLY_TIMEOUT, Workers, require_redis, skip_unless_services
 
 skip_unless_services("rate-limit counters")
@@ -149,7 +149,7 @@ def test_an_edit_saved_in_the_admin_is_obeyed_by_every_process_within_one_second
     # Every worker is sending requests under the old rate before the save: each one's stamp check is at its own phase.
     polling_since = [workers.reply(pipe, REPLY_TIMEOUT, "polling") for pipe in workers.pipes]
 
-    saved = admin.post(f"/admin/causeloop_errors/ratelimitrule/{rule.pk}/change/", _admin_form(rule, rate="1/h"))
+    saved = admin.post(f"/admin/causeloop_ratelimits/ratelimitrule/{rule.pk}/change/", _admin_form(rule, rate="1/h"))
     next_own = [own.get(PATH), own.get(PATH)]
 
     assert saved.status_code == 302, saved.content.decode()[:2000]

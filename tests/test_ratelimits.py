@@ -14,8 +14,10 @@ from django.http import HttpRequest
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from causeloop_errors import ratelimits, rules, signals
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors import signals
+from causeloop_errors.ratelimits import decisions as ratelimits
+from causeloop_errors.ratelimits import store as rules
+from causeloop_errors.ratelimits.models import RateLimitRule
 from causeloop_errors.trace import TraceIdFilter
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope

@@ -12,10 +12,13 @@ from django.dispatch import Signal
 from django.http import HttpRequest
 from django.test import Client
 
-from causeloop_errors import receivers, signals
+from causeloop_errors import signals
+from causeloop_errors.audit import receivers
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.middleware import ErrorEnvelopeMiddleware
-from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
-from causeloop_errors.policies import store
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.policies.store import store
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests.conftest import RateLimitClock
 
 pytestmark = [

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.test import Client
 from django.urls import path
 
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 from causeloop_errors.testing import assert_error_envelope
 from tests.conftest import RateLimitClock
 from tests.test_asgi import _call as asgi_call

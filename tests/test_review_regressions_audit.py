@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.test import RequestFactory
 
-from causeloop_errors import audit
-from causeloop_errors.models import AuditEvent
+from causeloop_errors.audit import writer as audit
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.styles import style_for
 from causeloop_errors.styles.problem import ProblemStyle
 

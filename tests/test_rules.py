@@ -17,9 +17,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from causeloop_errors import ratelimits
-from causeloop_errors.models import RateLimitRule
-from causeloop_errors.rules import Rule, RuleStore, Target, select, stamp, store
+from causeloop_errors.ratelimits import decisions as ratelimits
+from causeloop_errors.ratelimits.models import RateLimitRule
+from causeloop_errors.ratelimits.rules import Rule, Target, select
+from causeloop_errors.ratelimits.store import RuleStore, stamp, store
 from tests.conftest import RateLimitClock
 
 pytestmark = [pytest.mark.urls("tests.urls"), pytest.mark.usefixtures("app_defaults")]

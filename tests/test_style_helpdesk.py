@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from rest_framework import exceptions as drf
 
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
-from causeloop_errors.models import AuditEvent
 from tests import style_support
 from tests.style_support import REQ_ID, TIMESTAMP, Raise, body
 

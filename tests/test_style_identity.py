@@ -10,8 +10,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from rest_framework import exceptions as drf
 
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.exceptions import APIError, Conflict, NotFound, Unauthorized
-from causeloop_errors.models import AuditEvent
 from tests import style_support
 from tests.conftest import ListHandler
 from tests.style_support import REQ_ID, TIMESTAMP, Raise, body

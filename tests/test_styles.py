@@ -14,12 +14,12 @@ from django.test import Client
 from rest_framework import exceptions as drf
 
 from causeloop_errors import catalog, trace
-from causeloop_errors.checks import check_settings
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.conversion import from_exception
 from causeloop_errors.envelope import Failure
 from causeloop_errors.exceptions import Conflict, Forbidden, NotFound, RateLimited, Unauthorized
-from causeloop_errors.models import AuditEvent
 from causeloop_errors.responses import render, render_minimal
+from causeloop_errors.settings_checks import check_settings
 from causeloop_errors.styles import SHORT_NAMES, Style, configured_style, load
 from causeloop_errors.styles.causeloop import CauseloopStyle
 from causeloop_errors.styles.helpdesk import HelpdeskStyle

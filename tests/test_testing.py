@@ -190,14 +190,14 @@ def test_error_client_answers_a_crash_with_the_500_envelope_instead_of_raising(e
 
 
 def _rule_names() -> set[str]:
-    from causeloop_errors.rules import store
+    from causeloop_errors.ratelimits.store import store
 
     return {rule.name for rule in store.rules()}
 
 
 @pytest.mark.django_db
 def test_a_rule_saved_in_a_test_that_never_commits_is_seen_at_once() -> None:
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     assert "host-test-rule" not in _rule_names()  # the snapshot is read, as after a first request
     RateLimitRule.objects.create(name="host-test-rule", rate="5/m", key="ip", path_prefix="/api/")
@@ -206,7 +206,7 @@ def test_a_rule_saved_in_a_test_that_never_commits_is_seen_at_once() -> None:
 
 @pytest.mark.django_db
 def test_the_plugin_forgets_snapshots_a_rolled_back_test_left(request: pytest.FixtureRequest) -> None:
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits.models import RateLimitRule
     from causeloop_errors.versioning import forget_snapshots
 
     assert "_causeloop_errors_fresh_snapshots" in request.fixturenames  # autouse, from the plugin

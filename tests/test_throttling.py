@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import AsyncClient, Client
 
-from causeloop_errors.models import RateLimitRule
+from causeloop_errors.ratelimits.models import RateLimitRule
 from tests import ratelimit_views
 from tests.conftest import RateLimitClock
 from tests.contract import assert_envelope

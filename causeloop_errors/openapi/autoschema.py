@@ -10,7 +10,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ComponentRegistry, ResolvedComponent
 
 from causeloop_errors import catalog, wiring
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.openapi import schemas, statuses
 from causeloop_errors.openapi.statuses import CODES_ATTRIBUTE, STATUSES_ATTRIBUTE, Operation
@@ -25,11 +25,15 @@ _PAGE_PARAMETERS = ("page_query_param", "cursor_query_param")  # paginators that
 def codes_for(status: int, view: Any = None) -> list[ErrorCode]:
     """Return the codes ``view`` can answer with ``status``; with none, the generic code the app degrades to.
 
-    Policy codes are listed only where a workspace policy is enforced (``view`` None: for the whole project).
+    A feature's codes (e.g. the policy codes) are listed only where the feature applies (``view`` None: the
+    project's wired features).
     """
-    policy = statuses.enforces_policy(view) if view is not None else wiring.policies_enforced()
+    if view is None:
+        applied = {found.name for found in wiring.features() if wiring.wired(found.name)}
+    else:
+        applied = {found.name for found in statuses.features_of(view)}
     registered = [entry for entry in wiring.wired_codes() if entry.status == status]
-    chosen = [entry for entry in registered if policy or entry.code not in wiring.POLICY_CODES]
+    chosen = [entry for entry in registered if entry.feature is None or entry.feature in applied]
     return chosen or [catalog.generic_for_status(status)]
 
 
@@ -91,10 +95,8 @@ class ErrorAutoSchema(AutoSchema):
                 responses[str(status)] = self._error_response(status, own.get("description"))
         operation["responses"] = responses = dict(sorted(responses.items()))
         common = [schemas.request_id_header()]
-        if statuses.rules_may_cover(self.view):
-            common += [name for name in schemas.PACING if name in schemas.headers()]
-        if statuses.enforces_policy(self.view):
-            common.append("MFA-Enforced-From")
+        for found in statuses.features_of(self.view):
+            common += [name for name in found.headers if name in schemas.headers()]
         for response in responses.values():
             if "$ref" in response:
                 continue  # a response component of the host's: its headers are its own

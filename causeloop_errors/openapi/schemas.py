@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from causeloop_errors import exceptions
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.styles import Style, configured_style
 from causeloop_errors.styles.causeloop import CauseloopStyle

@@ -15,14 +15,11 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, IsAuthenticated, 
 
 from causeloop_errors import wiring
 from causeloop_errors.conf import app_settings
-from causeloop_errors.permissions import EXEMPT_ATTRIBUTE, EnforceWorkspacePolicy
-from causeloop_errors.throttling import RateLimitRuleThrottle
 
 CODES_ATTRIBUTE = "error_codes"
 STATUSES_ATTRIBUTE = "error_statuses"
 ALWAYS = frozenset({500})
 BODY = frozenset({400, 413, 415})  # invalid or malformed, too large, a content type no parser reads
-RATE_LIMITED = frozenset({429, 503})  # refused by a rule, or a fail-closed rule whose cache failed
 
 
 @dataclass(frozen=True)
@@ -40,26 +37,28 @@ class Operation:
         return self.method.upper() in SAFE_METHODS
 
 
+def features_of(view: Any) -> list[wiring.Feature]:
+    """Return the installed features that apply to this view (rate-limit rules: every view, unless told otherwise)."""
+    every = wiring.rules_cover_every_operation()
+    return [found for found in wiring.features() if found.on_view(view) or (found.every_operation and every)]
+
+
 def rules_may_cover(view: Any) -> bool:
     """Return whether rate-limit rules can refuse this view's requests (and send their pacing headers)."""
-    if wiring.rules_cover_every_operation():
-        return True  # rules are added in the admin at run time and can name any path
-    return any(isinstance(throttle, RateLimitRuleThrottle) for throttle in view.get_throttles())
+    return any(found.name == wiring.RATE_LIMITS for found in features_of(view))
 
 
 def enforces_policy(view: Any) -> bool:
-    """Return whether a workspace policy is enforced on this view (``EnforceWorkspacePolicy``, not exempt)."""
-    if getattr(view, EXEMPT_ATTRIBUTE, False):
-        return False
-    return any(isinstance(permission, EnforceWorkspacePolicy) for permission in view.get_permissions())
+    """Return whether a workspace policy is enforced on this view (the policy permission, not exempt)."""
+    return any(found.name == wiring.POLICIES for found in features_of(view))
 
 
-def _from_policy(view: Any) -> set[int]:
-    if not enforces_policy(view):
-        return set()
-    statuses = {400, 403}  # a malformed workspace key; mfa_required or sso_required
-    if app_settings.WORKSPACE_MODEL:
-        statuses.add(404)  # a workspace key no workspace has
+def _from_features(view: Any) -> set[int]:
+    statuses: set[int] = set()
+    for found in features_of(view):
+        statuses |= found.statuses
+        if found.resolves_workspace and app_settings.WORKSPACE_MODEL:
+            statuses.add(404)  # a workspace key no workspace has
     return statuses
 
 
@@ -75,23 +74,21 @@ def _from_access(view: Any, operation: Operation) -> set[int]:
         kind = type(permission)
         if kind is AllowAny or (kind is IsAuthenticatedOrReadOnly and operation.safe):
             continue
-        if isinstance(permission, EnforceWorkspacePolicy):
-            continue  # _from_policy: it judges only authenticated requests
+        if any(found.on_view_class(kind) for found in wiring.features()):
+            continue  # _from_features: a feature's permission judges only authenticated requests
         statuses.add(401 if authenticators else 403)  # DRF refuses an anonymous request as not authenticated
         if kind not in (IsAuthenticated, IsAuthenticatedOrReadOnly):
             statuses.add(403)  # any other permission may deny an authenticated request
-    return statuses | _from_policy(view)
+    return statuses
 
 
-def _from_rate_limits(view: Any) -> set[int]:
-    if rules_may_cover(view):
-        return set(RATE_LIMITED)
-    return {429} if view.get_throttles() else set()
+def _from_throttles(view: Any) -> set[int]:
+    return {429} if view.get_throttles() else set()  # DRF's own throttles
 
 
 def inferred(view: Any, operation: Operation) -> set[int]:
     """Return the error statuses the view's classes and the operation's shape can produce."""
-    statuses = set(ALWAYS) | _from_access(view, operation) | _from_rate_limits(view)
+    statuses = set(ALWAYS) | _from_access(view, operation) | _from_features(view) | _from_throttles(view)
     if operation.has_body:
         statuses |= BODY
     if operation.has_path_parameters or operation.paginated:

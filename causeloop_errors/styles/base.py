@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from causeloop_errors import trace
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.envelope import Failure, plain
 from causeloop_errors.paths import NON_FIELD_ERRORS, FieldError
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.envelope import Failure
 from causeloop_errors.exceptions import APIError
 from causeloop_errors.styles.base import Style, details

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.envelope import Failure, build_body, minimal_body
 from causeloop_errors.styles.base import Style
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.envelope import Failure
 from causeloop_errors.styles.base import Style, details, field_errors, field_name, retry_after
 

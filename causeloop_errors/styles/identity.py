@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from causeloop_errors.catalog import ErrorCode
-from causeloop_errors.conversion import BAD_REQUEST, MALFORMED_BODY
+from causeloop_errors.codes import BAD_REQUEST, MALFORMED_BODY, ErrorCode
 from causeloop_errors.envelope import Failure
 from causeloop_errors.styles.base import Style, details, retry_after
 from causeloop_errors.styles.debug import debug_info

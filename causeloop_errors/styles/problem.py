@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from django.utils.encoding import escape_uri_path
 
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 from causeloop_errors.conf import app_settings
 from causeloop_errors.envelope import Failure
 from causeloop_errors.paths import NON_FIELD_ERRORS, split_path

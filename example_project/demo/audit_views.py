@@ -25,19 +25,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from causeloop_errors import trace
+from causeloop_errors.audit.models import AuditEvent
 from causeloop_errors.exceptions import Forbidden
-from causeloop_errors.models import AuditEvent
 from example_project.demo import openapi
 from example_project.demo.views import TokenAPIView
 
 STAFF_ONLY = "Only staff may read audit events."
-VIEW_AUDIT_EVENTS = "causeloop_errors.view_auditevent"
+VIEW_AUDIT_EVENTS = "causeloop_audit.view_auditevent"
 PERMISSION_REQUIRED = "Reading audit events requires the permission to view them."
 MALFORMED_TRACE_ID = "Not a well-formed trace id."
 
 
 class CanViewAuditEvents(BasePermission):
-    """Allow staff users with ``causeloop_errors.view_auditevent`` only, as the admin's audit pages do.
+    """Allow staff users with ``causeloop_audit.view_auditevent`` only, as the admin's audit pages do.
 
     Anyone else is answered 403 ``forbidden``. List it after ``IsAuthenticated``.
     """

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from causeloop_errors.exceptions import Conflict, NotFound, ValidationError
-from causeloop_errors.permissions import policy_exempt
+from causeloop_errors.policies.permissions import policy_exempt
 from example_project.demo import openapi
 from example_project.demo.models import ApiToken
 from example_project.demo.serializers import TotpConfirmSerializer

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from causeloop_errors.exceptions import Conflict, InvalidGrant, NotFound, Unauthorized
 from causeloop_errors.parsers import JSONParser
-from causeloop_errors.permissions import EnforceWorkspacePolicy
+from causeloop_errors.policies.permissions import EnforceWorkspacePolicy
 from example_project.demo import openapi, sso, tokens
 from example_project.demo.models import ApiToken, Connector, Issue, ServiceAccount, Workspace
 from example_project.demo.permissions import TokenScopePermission, TokenWorkspacePermission

@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from causeloop_errors import catalog, wiring
-from causeloop_errors.catalog import ErrorCode
+from causeloop_errors.codes import ErrorCode
 
 
 def _cell(text: str) -> str:

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
+from causeloop_errors.ratelimits.models import RateLimitRule
 from example_project.demo.models import Membership, Workspace
 
 PASSWORD = "demo-password"
@@ -49,7 +50,7 @@ class Command(BaseCommand):
         ]
         created_users = [name for name in (*MEMBERS, ADMIN) if self._ensure_user(name)]
         created_memberships = 0
-        # staff superuser, so it has causeloop_errors.view_auditevent: reads the audit trail over the API
+        # staff superuser, so it has causeloop_audit.view_auditevent: reads the audit trail over the API
         admin = get_user_model().objects.get(username=ADMIN)
         initech = next(workspace for workspace in workspaces if workspace.slug == "initech")
         created_memberships += Membership.objects.get_or_create(user=admin, workspace=initech)[1]

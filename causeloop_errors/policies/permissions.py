@@ -16,11 +16,13 @@ from rest_framework.permissions import BasePermission
 
 from causeloop_errors import signals, workspaces
 from causeloop_errors.auth_context import auth_context
-from causeloop_errors.policies import decide, store
+from causeloop_errors.policies.decisions import GRACE_HEADER, decide
+from causeloop_errors.policies.store import store
 from causeloop_errors.responses import add_response_headers
-from causeloop_errors.wiring import PERMISSION_MARK
+from causeloop_errors.wiring import POLICIES, Feature
 
 EXEMPT_ATTRIBUTE = "policy_exempt"
+PERMISSION_MARK = "enforces_workspace_policy"  # on plain views decorated with ``enforce_workspace_policy``
 
 if TYPE_CHECKING:  # DRF imports this module while importing rest_framework.views (DEFAULT_PERMISSION_CLASSES)
     from rest_framework.request import Request
@@ -76,7 +78,7 @@ def _enforce_one(request: Any, user: Any, key: str) -> None:
 
 
 def _policy_model() -> type:
-    from causeloop_errors.models import WorkspacePolicy
+    from causeloop_errors.policies.models import WorkspacePolicy
 
     return WorkspacePolicy
 
@@ -100,3 +102,17 @@ def enforce_workspace_policy(view: Callable[..., HttpResponseBase]) -> Callable[
 
     setattr(wrapper, PERMISSION_MARK, True)  # for check W006 and the OpenAPI document
     return wrapper
+
+
+FEATURE = Feature(
+    name=POLICIES,
+    dotted=f"{__name__}.EnforceWorkspacePolicy",
+    default_setting="DEFAULT_PERMISSION_CLASSES",
+    attribute="permission_classes",
+    getter="get_permissions",
+    statuses=frozenset({400, 403}),  # a malformed workspace key; mfa_required or sso_required
+    resolves_workspace=True,
+    headers=(GRACE_HEADER,),
+    mark=PERMISSION_MARK,
+    exempt=EXEMPT_ATTRIBUTE,
+)

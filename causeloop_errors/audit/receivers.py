@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db.models import Model
 
-from causeloop_errors import audit, reporting, signals, trace
+from causeloop_errors import reporting, trace
+from causeloop_errors.audit import writer as audit
 from causeloop_errors.clientip import counted_address
 from causeloop_errors.conf import app_settings
 
@@ -25,7 +26,6 @@ ERROR_ACTIONS = {
     "internal_error": "api.internal_error",
 }
 CHANGE_ACTIONS = {"WorkspacePolicy": "policy.changed", "RateLimitRule": "ratelimit_rule.changed"}
-_IGNORED_FIELDS = {"updated_at"}
 
 
 def _bucket() -> int:
@@ -118,59 +118,3 @@ def on_config_changed(sender: type[Model], instance: Model, operation: str, chan
     details = {"object": str(instance), "operation": operation, "changes": changes}
     workspace = getattr(instance, "workspace_key", "")
     audit.record(CHANGE_ACTIONS[sender.__name__], request=request, workspace_key=workspace, details=details)
-
-
-# --- model signals -> config_changed, with before/after values ---------------------------------------
-
-_BEFORE = "_causeloop_before"
-
-
-def snapshot(instance: Model) -> dict[str, Any]:
-    """Return the audited field values of ``instance`` (many-to-many as sorted primary keys)."""
-    values: dict[str, Any] = {}
-    for field in instance._meta.concrete_fields:
-        if field.name not in _IGNORED_FIELDS and not field.primary_key:
-            values[field.name] = field.value_from_object(instance)
-    for field in instance._meta.many_to_many:
-        values[field.name] = sorted(obj.pk for obj in getattr(instance, field.name).all()) if instance.pk else []
-    return values
-
-
-def before_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and instance.pk:
-        stored = sender._default_manager.filter(pk=instance.pk).first()
-        setattr(instance, _BEFORE, snapshot(stored) if stored is not None else None)
-
-
-def after_save(sender: type[Model], instance: Model, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    if raw:
-        return
-    before = None if created else getattr(instance, _BEFORE, None)
-    after = snapshot(instance)
-    _announce(sender, instance, "created" if created else "changed", before, after)
-
-
-def before_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    setattr(instance, _BEFORE, snapshot(instance))  # before Django clears its many-to-many rows
-
-
-def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
-    _announce(sender, instance, "deleted", getattr(instance, _BEFORE, None) or snapshot(instance), None)
-
-
-def on_m2m_changed(sender: Any, instance: Model, action: str, **kwargs: Any) -> None:
-    if action in ("pre_add", "pre_remove", "pre_clear"):
-        setattr(instance, _BEFORE, snapshot(instance))
-    elif action in ("post_add", "post_remove", "post_clear"):
-        _announce(type(instance), instance, "changed", getattr(instance, _BEFORE, None), snapshot(instance))
-
-
-def _announce(sender: type[Model], instance: Model, operation: str, before: Any, after: Any) -> None:
-    names = sorted(set(before or {}) | set(after or {}))
-    changes = {
-        name: [None if before is None else before.get(name), None if after is None else after.get(name)]
-        for name in names
-        if before is None or after is None or before.get(name) != after.get(name)
-    }
-    if changes or operation != "changed":
-        signals.config_changed.send(sender=sender, instance=instance, operation=operation, changes=changes)

@@ -1,7 +1,7 @@
-"""Checks W005 to W007: an object saved in the admin that the current wiring cannot enforce is said, not ignored.
+"""Checks of workspace policies: E006, their table exists; W006, a saved policy no view enforces; W007, MFA, no OTP.
 
-They read the rules and policies saved in the database (nothing is reported when it cannot be read, or while
-``migrate`` runs) and the wiring: DRF's default classes, and the classes of the DRF views the URLconf routes to.
+W006 and W007 read the policies saved in the database (nothing is reported when it cannot be read, or while
+``migrate`` runs) and the wiring: DRF's default classes, and the classes of the views the URLconf routes to.
 """
 
 from __future__ import annotations
@@ -11,40 +11,35 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Warning
 
-from causeloop_errors.table_check import migrating
-from causeloop_errors.wiring import PERMISSION, THROTTLE, policies_enforced, rules_counted
+from causeloop_errors import wiring
+from causeloop_errors.table_check import migrating, missing_tables
+
+PERMISSION = "causeloop_errors.policies.permissions.EnforceWorkspacePolicy"
+
+
+def check_tables(**kwargs: Any) -> list[CheckMessage]:
+    """E006: the policy table exists."""
+    return missing_tables("causeloop_policies", "no workspace has a policy")
 
 
 def check_enforcement(**kwargs: Any) -> list[CheckMessage]:
-    """W005: principal rules with no throttle to count them; W006: policies with no permission; W007: MFA, no OTP."""
+    """W006: policies with no permission to enforce them; W007: a policy requires MFA without django-otp."""
     if migrating():
         return []
-    from causeloop_errors.models import RateLimitRule, WorkspacePolicy
+    from causeloop_errors.policies.models import WorkspacePolicy
 
     try:
-        principal_rules = list(
-            RateLimitRule.objects.filter(enabled=True).exclude(key="ip").values_list("name", flat=True)
-        )
         policies = list(WorkspacePolicy.objects.values_list("workspace_key", "require_mfa"))
     except Exception:  # the database cannot be read (down, not migrated: E006): nothing to say here
         return []
     messages: list[CheckMessage] = []
-    if principal_rules and not rules_counted():
-        messages.append(
-            Warning(
-                f"Rate-limit rules counted by user, token or workspace are saved ({', '.join(principal_rules)}), but no"
-                " DRF view counts them.",
-                hint=f'Add "{THROTTLE}" to REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] (or to the views it covers).',
-                id="causeloop_errors.W005",
-            )
-        )
-    if policies and not policies_enforced():
+    if policies and not wiring.wired(wiring.POLICIES):
         names = ", ".join(key or "(default)" for key, _ in policies)
         messages.append(
             Warning(
                 f"Workspace policies are saved ({names}), but no view enforces them.",
                 hint=f'Add "{PERMISSION}" to REST_FRAMEWORK["DEFAULT_PERMISSION_CLASSES"] (or to the views, or'
-                " decorate plain views with causeloop_errors.permissions.enforce_workspace_policy).",
+                " decorate plain views with causeloop_errors.policies.permissions.enforce_workspace_policy).",
                 id="causeloop_errors.W006",
             )
         )

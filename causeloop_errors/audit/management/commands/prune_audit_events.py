@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from causeloop_errors import audit
-from causeloop_errors.models import AuditEvent
+from causeloop_errors.audit import writer as audit
+from causeloop_errors.audit.models import AuditEvent
 
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 

@@ -1,4 +1,4 @@
-"""Admins: workspace security policies (with the impact of each requirement), rate-limit rules, audit events."""
+"""The admin of workspace security policies, with the members each requirement would block."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.module_loading import import_string
 
 from causeloop_errors import workspaces
 from causeloop_errors.conf import app_settings
-from causeloop_errors.models import AuditEvent, RateLimitRule, WorkspacePolicy
+from causeloop_errors.policies.models import WorkspacePolicy
 
 BREAK_GLASS_NEEDS_SSO = "Break-glass users only make sense when “Require SSO” is ticked."
 
@@ -87,53 +84,3 @@ class WorkspacePolicyAdmin(admin.ModelAdmin):
     @admin.display(description="members blocked")
     def members_blocked(self, policy: WorkspacePolicy) -> str:
         return impact(policy)
-
-
-@admin.register(RateLimitRule)
-class RateLimitRuleAdmin(admin.ModelAdmin):
-    list_display = ("name", "enabled", "mode", "rate", "key", "path_prefix", "workspace_key", "expires_at")
-    list_filter = ("enabled", "mode", "key", "fail_closed")
-    search_fields = ("name", "path_prefix", "path_regex", "view_names", "throttle_scopes", "workspace_key")
-    autocomplete_fields = ("overrides",)
-    readonly_fields = ("updated_at",)
-    fieldsets = (
-        (None, {"fields": ("name", "enabled", "mode", "rate", "key", "fail_closed")}),
-        ("Requests covered", {"fields": ("methods", "path_prefix", "path_regex", "view_names", "throttle_scopes")}),
-        ("Scope", {"fields": ("client_networks", "workspace_key", "overrides", "expires_at", "updated_at")}),
-    )
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: events are written by ``causeloop_errors.audit`` alone and never edited."""
-
-    list_display = (
-        "created_at",
-        "action",
-        "code",
-        "status",
-        "actor_username",
-        "workspace_key",
-        "client_ip",
-        "path",
-        "occurrences",
-        "same_trace",
-    )
-    list_filter = ("action", "code", "workspace_key", "created_at")
-    search_fields = ("=trace_id", "=last_trace_id", "actor_username", "=client_ip")
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="trace")
-    def same_trace(self, event: AuditEvent) -> str:
-        url = reverse("admin:causeloop_errors_auditevent_changelist")
-        # search, not ?trace_id=: it also finds the rows whose latest occurrence had this trace id
-        return format_html('<a href="{}?q={}">{}</a>', url, event.trace_id, event.trace_id)

@@ -19,10 +19,10 @@ from django_ratelimit.core import get_usage
 
 from causeloop_errors import faults, signals
 from causeloop_errors.clientip import counted_address
-from causeloop_errors.conf import app_settings
 from causeloop_errors.exceptions import RateLimited, ServiceUnavailable
-from causeloop_errors.responses import add_response_headers
-from causeloop_errors.rules import Rule, Target, select, store
+from causeloop_errors.ratelimits import headers
+from causeloop_errors.ratelimits.rules import Rule, Target, select
+from causeloop_errors.ratelimits.store import store
 
 logger = logging.getLogger("causeloop_errors")
 
@@ -35,7 +35,6 @@ MESSAGES = {
     "token": "Too many requests with this token.",
     "workspace": "Too many requests for this workspace.",
 }
-_CLOSEST = "_causeloop_ratelimit_closest"
 _RULES = "_causeloop_ratelimit_rules"
 _last_fault_log: dict[str, float] = {}
 
@@ -156,7 +155,7 @@ def evaluate(request: Any, target: Target, kinds: frozenset[str]) -> None:
         enforced.append(usage)
     if not enforced:
         return
-    _publish_headers(request, enforced)
+    headers.publish(request, enforced)
     exceeded = [usage for usage in enforced if usage.exceeded]
     if exceeded:
         worst = max(exceeded, key=lambda usage: usage.reset)
@@ -175,7 +174,7 @@ def kind_of(rule: Rule) -> str:
 
 
 def _report(signal: Any, request: Any, usage: Usage) -> None:
-    from causeloop_errors.models import RateLimitRule
+    from causeloop_errors.ratelimits.models import RateLimitRule
 
     django_request = getattr(request, "_request", request)
     signal.send(
@@ -191,21 +190,3 @@ def _report(signal: Any, request: Any, usage: Usage) -> None:
     )
     if usage.rule.observe:
         logger.warning("Rate-limit rule %s (observe) would have refused this request", usage.rule.name)
-
-
-def _publish_headers(request: Any, usages: list[Usage]) -> None:
-    """Set the pacing headers of the rule closest to its limit, across the middleware and throttle stages."""
-    holder = getattr(request, "_request", request)
-    candidates = [*usages, *([getattr(holder, _CLOSEST)] if hasattr(holder, _CLOSEST) else [])]
-    closest = min(candidates, key=lambda usage: (usage.remaining, -usage.reset))
-    setattr(holder, _CLOSEST, closest)
-    headers = {
-        "X-RateLimit-Limit": str(closest.rule.limit),
-        "X-RateLimit-Remaining": str(closest.remaining),
-        "X-RateLimit-Reset": str(closest.reset),
-    }
-    if app_settings.RATELIMIT_IETF_HEADERS:
-        name = closest.rule.name
-        headers["RateLimit-Policy"] = f'"{name}";q={closest.rule.limit};w={closest.rule.window}'
-        headers["RateLimit"] = f'"{name}";r={closest.remaining};t={closest.reset}'
-    add_response_headers(holder, headers)

@@ -17,7 +17,7 @@ def write_counts(counts: dict[str, int], latest: dict[str, tuple[str, float]]) -
     ``latest`` gives, per digest, the trace id and time of its latest repeat (without it: now, and the trace id
     the row has).
     """
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     alias = router.db_for_write(AuditEvent)
     connection = connections[alias]
@@ -37,7 +37,7 @@ def write_counts(counts: dict[str, int], latest: dict[str, tuple[str, float]]) -
 @cache
 def _update_sql(alias: str) -> str:
     """The UPDATE for the database ``alias`` (built through the ORM per repeat it cost as much as a request)."""
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     quote = connections[alias].ops.quote_name
     columns = {field.name: quote(str(field.column)) for field in AuditEvent._meta.concrete_fields}

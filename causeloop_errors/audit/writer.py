@@ -20,7 +20,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, IntegrityError, router, transaction
 
 from causeloop_errors import faults, trace
-from causeloop_errors.audit_repeats import repeats
+from causeloop_errors.audit.repeats import repeats
 from causeloop_errors.clientip import client_ip
 
 logger = logging.getLogger("causeloop_errors")
@@ -128,7 +128,7 @@ def record(
 
 def _insert(fields: dict[str, Any], trace_id: str, digest: str | None) -> None:
     """Insert the event's row; for a merged event whose row another process inserted first, count a repeat."""
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     alias = router.db_for_write(AuditEvent)
     try:

@@ -14,11 +14,13 @@ from typing import Any
 
 from rest_framework.throttling import BaseThrottle
 
-from causeloop_errors import ratelimits
 from causeloop_errors.clientip import client_ip
-from causeloop_errors.rules import Rule, Target
+from causeloop_errors.ratelimits import decisions as ratelimits
+from causeloop_errors.ratelimits.rules import Rule, Target
+from causeloop_errors.wiring import RATE_LIMITS, Feature
 from causeloop_errors.workspaces import workspace_or_none
 
+PACING_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
 IP_ONLY = frozenset({"ip"})
 PRINCIPALS = frozenset({"principal"})
 EVERY_KEY = IP_ONLY | PRINCIPALS
@@ -73,3 +75,15 @@ class RateLimitRuleThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return None
+
+
+FEATURE = Feature(
+    name=RATE_LIMITS,
+    dotted=f"{__name__}.RateLimitRuleThrottle",
+    default_setting="DEFAULT_THROTTLE_CLASSES",
+    attribute="throttle_classes",
+    getter="get_throttles",
+    statuses=frozenset({429, 503}),  # refused by a rule, or a fail-closed rule whose cache failed
+    headers=PACING_HEADERS,
+    every_operation=True,  # the middleware's view guard counts IP rules before any view
+)

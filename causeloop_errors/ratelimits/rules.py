@@ -1,26 +1,17 @@
-"""Rate-limit rules as read from the admin: immutable snapshots, what they cover, and the per-process store."""
+"""Rate-limit rules as read from the admin: immutable snapshots, and which of them cover a request."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import DatabaseError
 from django_ratelimit.core import _split_rate
 
-from causeloop_errors import faults
-from causeloop_errors.snapshots import RETRY_SECONDS, read_rows, table_missing
-from causeloop_errors.versioning import VersionStamp
-
 logger = logging.getLogger("causeloop_errors")
-
-VERSION_KEY = "causeloop_errors:ratelimit_rules:version"
-stamp = VersionStamp(VERSION_KEY)
 
 
 class Target(NamedTuple):
@@ -65,7 +56,7 @@ class Rule:
 
     @classmethod
     def from_model(cls, model: Any) -> Rule:
-        from causeloop_errors.models import split_list
+        from causeloop_errors.ratelimits.models import split_list
 
         return cls(
             name=model.name,
@@ -118,56 +109,3 @@ def select(rules: tuple[Rule, ...], target: Target, now: datetime | None) -> lis
     covering = [rule for rule in rules if rule.covers(target, now)]
     overridden = {rule.overrides for rule in covering if rule.overrides and not rule.observe}  # trying, not replacing
     return [rule for rule in covering if rule.name not in overridden]
-
-
-def _snapshot(model: Any) -> Rule | None:
-    """Return the rule of a row, or None (logged) for a row the admin form would have rejected."""
-    try:
-        return Rule.from_model(model)
-    except (ValueError, TypeError, AttributeError, re.error, KeyError):
-        logger.error("Rate-limit rule %r is invalid and is ignored; fix it in the admin", model.name, exc_info=True)
-        return None
-
-
-class RuleStore:
-    """Every live rule, read once per process and again whenever the shared version stamp changes.
-
-    A read that fails (database down, table not migrated) keeps the rules last read, or none, logs a WARNING
-    once a minute, and is tried again after ``RETRY_SECONDS``: rate limits never take the API down.
-    """
-
-    def __init__(self) -> None:
-        self._version: str | None = None
-        self._rules: tuple[Rule, ...] = ()
-        self._retry_at = 0.0
-
-    def rules(self) -> tuple[Rule, ...]:
-        version = stamp.current()
-        if version != self._version and time.monotonic() >= self._retry_at:
-            self._reload(version)
-        return self._rules
-
-    def _reload(self, version: str) -> None:
-        from causeloop_errors.models import RateLimitRule
-
-        try:
-            models = read_rows(RateLimitRule, lambda: list(RateLimitRule.objects.live()))
-        except DatabaseError as exc:
-            self._retry_at = time.monotonic() + RETRY_SECONDS
-            missing = table_missing(RateLimitRule)
-            if missing:
-                self._rules = ()
-            faults.warn(
-                "database:rules",
-                "causeloop_errors: rate-limit rules could not be read (%s: %s); %s",
-                exc.__class__.__name__,
-                exc,
-                "run manage.py migrate" if missing else f"keeping the {len(self._rules)} rules last read",
-            )
-            return
-        self._rules = tuple(rule for model in models if (rule := _snapshot(model)))
-        self._version = version
-        self._retry_at = 0.0
-
-
-store = RuleStore()

@@ -1,29 +1,24 @@
-"""Workspace policy decisions from cached snapshots of the policy models; no HTTP here.
+"""The per-process snapshots of workspace policies, each kept under the version stamp it was read with.
 
-Every process keeps the policies it has read in memory under a ``VersionStamp``: after warm-up a
-decision costs no cache read and no database query (the stamp is read at most once per
+After warm-up a decision costs no cache read and no database query (the stamp is read at most once per
 ``CONFIG_CHECK_SECONDS``), and a change is seen by every process within that interval.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import DatabaseError
-from django.utils import timezone
 
 from causeloop_errors import faults
-from causeloop_errors.auth_context import AuthContext
-from causeloop_errors.exceptions import APIError, MFARequired, ServiceUnavailable, SSORequired
+from causeloop_errors.exceptions import ServiceUnavailable
 from causeloop_errors.snapshots import RETRY_SECONDS, read_rows, table_missing
 from causeloop_errors.versioning import VersionStamp
 
 VERSION_KEY = "causeloop_errors:policies:version"
-MFA_VERIFICATION_REQUIRED = "MFA verification is required by this workspace."
-GRACE_HEADER = "MFA-Enforced-From"
 RETRY_AFTER = 5  # seconds, for a workspace whose policy cannot be read
 
 
@@ -43,21 +38,8 @@ class Policy:
         return self.mfa_enforced_from is not None and now < self.mfa_enforced_from
 
 
-@dataclass(frozen=True)
-class Decision:
-    """The outcome for one request: allowed or the error to raise, plus headers and a break-glass flag."""
-
-    error: APIError | None = None
-    headers: dict[str, str] = field(default_factory=dict)
-    break_glass: bool = False
-
-    @property
-    def allowed(self) -> bool:
-        return self.error is None
-
-
 def _load(key: str) -> Policy | None:
-    from causeloop_errors.models import WorkspacePolicy
+    from causeloop_errors.policies.models import WorkspacePolicy
 
     model = WorkspacePolicy.objects.for_key(key)
     if model is None:
@@ -98,7 +80,7 @@ class PolicyStore:
         until, error = self._failure
         if until and time.monotonic() < until:
             return self._unreadable(key, known, error)
-        from causeloop_errors.models import WorkspacePolicy
+        from causeloop_errors.policies.models import WorkspacePolicy
 
         try:
             policy = read_rows(WorkspacePolicy, lambda: _load(key))
@@ -128,36 +110,3 @@ class PolicyStore:
 
 stamp = VersionStamp(VERSION_KEY)
 store = PolicyStore()
-
-
-def _has_confirmed_device(user: Any) -> bool:
-    from django_otp import devices_for_user
-
-    return any(True for _ in devices_for_user(user, confirmed=True))
-
-
-def decide(policy: Policy, auth: AuthContext, user: Any, now: datetime | None = None) -> Decision:
-    """Return whether ``user``, authenticated as ``auth``, may call into ``policy``'s workspace.
-
-    SSO is checked before MFA: a user told to use SSO need not enroll an MFA device first, and an
-    SSO login usually carries the identity provider's own second factor.
-    """
-    if auth.service_account and policy.exempt_service_accounts:
-        return Decision()
-    details = {"workspace": policy.workspace_key}
-    break_glass = False
-    if policy.require_sso and not auth.sso:
-        if user.pk not in policy.break_glass_user_ids:
-            return Decision(error=SSORequired(details=details))
-        break_glass = True
-    if policy.require_mfa and not auth.mfa:
-        now = now or timezone.now()
-        if policy.in_grace_period(now):
-            deadline = policy.mfa_enforced_from.isoformat()  # type: ignore[union-attr]
-            return Decision(headers={GRACE_HEADER: deadline}, break_glass=break_glass)
-        if _has_confirmed_device(user):
-            return Decision(
-                error=MFARequired(MFA_VERIFICATION_REQUIRED, details={**details, "reason": "verification_required"})
-            )
-        return Decision(error=MFARequired(details={**details, "reason": "enrollment_required"}))
-    return Decision(break_glass=break_glass)

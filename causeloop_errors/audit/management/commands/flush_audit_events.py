@@ -17,12 +17,12 @@ from django.core.management.base import BaseCommand
 from django.db.models import Q
 from django.utils import timezone
 
-from causeloop_errors.audit_counters import add_to_counter, take_counts
-from causeloop_errors.audit_repeats import repeats
-from causeloop_errors.audit_sql import write_counts
+from causeloop_errors.audit.counters import add_to_counter, take_counts
+from causeloop_errors.audit.management.commands.prune_audit_events import duration
+from causeloop_errors.audit.models import AuditEvent
+from causeloop_errors.audit.repeats import repeats
+from causeloop_errors.audit.sql import write_counts
 from causeloop_errors.conf import app_settings
-from causeloop_errors.management.commands.prune_audit_events import duration
-from causeloop_errors.models import AuditEvent
 
 BATCH = 500
 

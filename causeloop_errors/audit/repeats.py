@@ -26,8 +26,8 @@ from django.core.cache import caches
 from django.db import DatabaseError, connections, router
 
 from causeloop_errors import faults
-from causeloop_errors.audit_counters import LOCK_PREFIX, add_to_counter, counter_key, take
-from causeloop_errors.audit_sql import write_counts
+from causeloop_errors.audit.counters import LOCK_PREFIX, add_to_counter, counter_key, take
+from causeloop_errors.audit.sql import write_counts
 from causeloop_errors.conf import app_settings
 
 KNOWN_LIMIT = 10_000  # digests whose row this process knows to exist; the oldest are forgotten first
@@ -156,7 +156,7 @@ class Repeats:
 
 def _close_if_obsolete() -> None:
     """Close the audit database's connection if its age says so (``CONN_MAX_AGE``), outside any transaction."""
-    from causeloop_errors.models import AuditEvent
+    from causeloop_errors.audit.models import AuditEvent
 
     connection = connections[router.db_for_write(AuditEvent)]
     if not connection.in_atomic_block:
