@@ -10,6 +10,7 @@ catalog's default message.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,14 +148,18 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def _add_status_headers(failure: Failure, given: Mapping[str, str], wait: float | None, authenticate: str) -> Failure:
-    """Give every 401 its ``WWW-Authenticate`` and every 429 its ``Retry-After``, whoever produced it."""
+    """Give every 401 its ``WWW-Authenticate`` and every 429 its ``Retry-After``, whoever produced it.
+
+    A 503 keeps a ``Retry-After`` it stated as whole seconds (at least 1); any other form of it is dropped.
+    """
     if failure.status == 401:
         failure.headers["WWW-Authenticate"] = _header(given, "www-authenticate") or authenticate
+    stated = _header(given, "retry-after") or ""
+    seconds = int(stated) if stated.isascii() and stated.isdigit() else None
     if failure.status == 429:
-        stated = _header(given, "retry-after") or ""
-        failure.set_retry_after(
-            wait if wait is not None else int(stated) if stated.isascii() and stated.isdigit() else None
-        )
+        failure.set_retry_after(wait if wait is not None else seconds)
+    elif failure.status == 503 and "Retry-After" not in failure.headers and (wait is not None or seconds is not None):
+        failure.headers["Retry-After"] = str(max(1, math.ceil(wait if wait is not None else seconds or 0)))
     return failure
 
 

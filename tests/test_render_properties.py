@@ -445,3 +445,16 @@ def test_a_retry_after_of_unicode_digits_is_normalised_on_429(stated: str) -> No
 )
 def test_a_lone_surrogate_in_an_error_still_renders_the_400(make: Any) -> None:
     assert_contract(handle(make(), "trace-surrogate-1"), 400, "validation_error")
+
+
+@pytest.mark.parametrize(("stated", "sent"), [("0", "1"), ("00", "1"), ("30", "30"), ("abc", None), ("1e3", None)])
+def test_a_foreign_503_keeps_its_retry_after_only_as_whole_seconds_of_at_least_one(
+    stated: str, sent: str | None
+) -> None:
+    middleware = ErrorEnvelopeMiddleware(_plain_error(503, {"Retry-After": stated}))
+    try:
+        response = middleware(RequestFactory().get("/api/x"))
+    finally:
+        trace.clear_trace_id()
+    assert_contract(response, 503, "service_unavailable")
+    assert response.get("Retry-After") == sent

@@ -314,7 +314,7 @@ def test_the_policy_permission_can_be_listed_in_default_permission_classes() -> 
         "from rest_framework.views import APIView\n"
         "print([c.__name__ for c in APIView.permission_classes])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     result = subprocess.run(
