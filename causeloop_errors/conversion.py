@@ -10,7 +10,6 @@ catalog's default message.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,6 +25,7 @@ from causeloop_errors.database_errors import database_unavailable
 from causeloop_errors.envelope import Failure
 from causeloop_errors.exceptions import APIError, RateLimited, ServiceUnavailable
 from causeloop_errors.paths import first_per_path, flatten
+from causeloop_errors.status_headers import add_status_headers
 
 DATABASE_RETRY_AFTER = 5
 _ONE_ERROR_KEYS = {"detail", "message", "code"}
@@ -143,26 +143,6 @@ def _from_django(exc: Exception) -> Failure | None:
     return None
 
 
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    return next((value for key, value in headers.items() if key.lower() == name), None)
-
-
-def _add_status_headers(failure: Failure, given: Mapping[str, str], wait: float | None, authenticate: str) -> Failure:
-    """Give every 401 its ``WWW-Authenticate`` and every 429 its ``Retry-After``, whoever produced it.
-
-    A 503 keeps a ``Retry-After`` it stated as whole seconds (at least 1); any other form of it is dropped.
-    """
-    if failure.status == 401:
-        failure.headers["WWW-Authenticate"] = _header(given, "www-authenticate") or authenticate
-    stated = _header(given, "retry-after") or ""
-    seconds = int(stated) if stated.isascii() and stated.isdigit() else None
-    if failure.status == 429:
-        failure.set_retry_after(wait if wait is not None else seconds)
-    elif failure.status == 503 and "Retry-After" not in failure.headers and (wait is not None or seconds is not None):
-        failure.headers["Retry-After"] = str(max(1, math.ceil(wait if wait is not None else seconds or 0)))
-    return failure
-
-
 def _resource(exc: Exception, request: Any, status: int) -> str | None:
     """Return what the failure is about: the exception's ``resource``, else a 404's DRF view ``queryset`` model."""
     named = getattr(exc, "resource", None)
@@ -184,7 +164,7 @@ def from_exception(exc: Exception, request: Any = None) -> Failure:
     failure.resource = _resource(exc, request, failure.status)
     wait = exc.retry_after if isinstance(exc, RateLimited) else getattr(exc, "wait", None)
     authenticate = _authenticate_header(exc, request) if failure.status == 401 else ""
-    return _add_status_headers(failure, dict(failure.headers), wait, authenticate)
+    return add_status_headers(failure, dict(failure.headers), wait, authenticate)
 
 
 def from_returned(status: int, data: Any, headers: Mapping[str, str]) -> Failure | None:
@@ -204,10 +184,10 @@ def from_returned(status: int, data: Any, headers: Mapping[str, str]) -> Failure
     else:
         errors = flatten(data)
         failure = Failure(entry, status, entry.message, details=first_per_path(errors), field_errors=errors)
-    return _add_status_headers(failure, headers, None, app_settings.WWW_AUTHENTICATE)
+    return add_status_headers(failure, headers, None, app_settings.WWW_AUTHENTICATE)
 
 
 def from_status(status: int, headers: Mapping[str, str]) -> Failure:
     """Return the ``Failure`` for a non-envelope error response that carries only a status."""
     entry = catalog.generic_for_status(status)
-    return _add_status_headers(Failure(entry, status, entry.message), headers, None, app_settings.WWW_AUTHENTICATE)
+    return add_status_headers(Failure(entry, status, entry.message), headers, None, app_settings.WWW_AUTHENTICATE)

@@ -19,28 +19,31 @@ class AfterView(NamedTuple):
     run: Callable[[Any], None]
 
 
-_view_guards: list[ViewGuard] = []
-_after_view: list[AfterView] = []
+# Tuples, replaced on registration: every request reads them, only ``ready()`` writes them.
+_view_guards: tuple[ViewGuard, ...] = ()
+_after_view: tuple[AfterView, ...] = ()
 
 
 def add_view_guard(guard: ViewGuard) -> None:
     """Run ``guard(request, view_func)`` before every view (once, however often ``ready()`` runs)."""
+    global _view_guards
     if guard not in _view_guards:
-        _view_guards.append(guard)
+        _view_guards = (*_view_guards, guard)
 
 
 def add_after_view(pending: Callable[[Any], bool], run: Callable[[Any], None]) -> None:
     """Run ``run(request)`` after every view for which ``pending(request)`` is true."""
+    global _after_view
     step = AfterView(pending, run)
     if step not in _after_view:
-        _after_view.append(step)
+        _after_view = (*_after_view, step)
 
 
 def view_guards() -> tuple[ViewGuard, ...]:
     """Return the registered view guards, in registration order."""
-    return tuple(_view_guards)
+    return _view_guards
 
 
 def after_view_steps() -> tuple[AfterView, ...]:
     """Return the registered after-view steps, in registration order."""
-    return tuple(_after_view)
+    return _after_view

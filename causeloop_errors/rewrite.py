@@ -20,7 +20,7 @@ from causeloop_errors.responses import render
 
 # Headers that describe the replaced body, not the request's outcome: never carried over.
 _NOT_COPIED = {
-    "retry-after",  # set from the failure: whole seconds, at least 1 (conversion._add_status_headers)
+    "retry-after",  # set from the failure: whole seconds, at least 1 (status_headers.add_status_headers)
     "content-type",
     "content-length",
     "content-encoding",

@@ -9,6 +9,7 @@ the Redis cache), and its own test suite, the README's test-helper examples, pas
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -45,10 +46,33 @@ def _run(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+EXISTING_DRF = """
+INSTALLED_APPS += ["rest_framework"]
+REST_FRAMEWORK = {
+    "PAGE_SIZE": 7,
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": "1000/m"},
+}
+SILENCED_SYSTEM_CHECKS = ["fields.W342"]
+"""
+
+
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``startproject`` named ``host`` with the README's snippets in it."""
-    project = tmp_path_factory.mktemp("readme") / "hostproject"
+    return _build(tmp_path_factory.mktemp("readme"))
+
+
+@pytest.fixture(scope="module")
+def existing_drf_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same, in a project that had DRF and its own DRF settings before the README's snippets."""
+    return _build(tmp_path_factory.mktemp("readme-existing"), EXISTING_DRF)
+
+
+def _build(place: Path, existing: str = "") -> Path:
+    project = place / "hostproject"
     project.mkdir()
     created = _run(project, "-m", "django", "startproject", "host", str(project))
     assert created.returncode == 0, created.stderr
@@ -56,6 +80,8 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (project / "tests").mkdir()
     (project / "tests" / "__init__.py").write_text("")
     (package / "views.py").write_text("")
+    with (package / "settings.py").open("a") as file:
+        file.write(existing)
     for name, code in snippets():
         target = project / name if name.startswith("tests/") else package / name
         if name == "settings_redis.py" and not target.exists():
@@ -82,6 +108,30 @@ def test_the_host_project_migrates_and_passes_every_check(host: Path) -> None:
     checked = _run(host, "manage.py", "check", "--fail-level", "WARNING")
 
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_in_a_project_that_had_drf_the_guide_keeps_its_drf_settings_and_passes_every_check(
+    existing_drf_host: Path,
+) -> None:
+    migrated = _run(existing_drf_host, "manage.py", "migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    checked = _run(existing_drf_host, "manage.py", "check", "--fail-level", "WARNING")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    shown = _run(
+        existing_drf_host,
+        "-c",
+        "import django, json; django.setup(); from django.conf import settings as s; r = s.REST_FRAMEWORK; "
+        "print(json.dumps([r['PAGE_SIZE'], r['DEFAULT_PERMISSION_CLASSES'], r['DEFAULT_THROTTLE_CLASSES'], "
+        "s.SILENCED_SYSTEM_CHECKS[0], s.INSTALLED_APPS.count('rest_framework')]))",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == [
+        7,
+        ["rest_framework.permissions.IsAuthenticated", "causeloop_errors.policies.permissions.EnforceWorkspacePolicy"],
+        ["rest_framework.throttling.AnonRateThrottle", "causeloop_errors.ratelimits.throttling.RateLimitRuleThrottle"],
+        "fields.W342",
+        1,
+    ]
 
 
 def test_the_redis_cache_snippet_passes_the_checks(host: Path) -> None:
