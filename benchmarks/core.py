@@ -83,7 +83,7 @@ def check_logging_silenced() -> None:
 def check_app(case: Case, reply: Reply) -> None:
     """Check an ``app`` answer: the status, ``X-Request-Id``, and for an error the envelope from the app's handler."""
     where = f"app/{case.name}"
-    expect(reply.status == case.status, f"{where}: status {reply.status}, expected {case.status}")
+    expect(reply.status == case.status, f"{where}: status {reply.status}, expected {case.status}: {reply.body[:300]!r}")
     trace_id = reply.headers.get("x-request-id")
     expect(bool(trace_id), f"{where}: no X-Request-Id, so the middleware did not run")
     data = json.loads(reply.body)

@@ -118,15 +118,18 @@ def _rate_state(config: RateConfig, handler: Handler) -> Iterator[None]:
     from django.core.cache import caches
     from django.test import override_settings
 
-    from causeloop_errors import middleware
+    from causeloop_errors import hooks
     from causeloop_errors.ratelimits import store as rules
     from causeloop_errors.ratelimits.models import RateLimitRule
+    from causeloop_errors.ratelimits.throttling import check_view
 
     app_settings = {**settings.CAUSELOOP_ERRORS, "POLICY_CACHE_ALIAS": config.alias}
-    stage = _count_alone if config.kind == "alone" else middleware.check_view
+    guards = tuple(
+        _count_alone if guard is check_view and config.kind == "alone" else guard for guard in hooks.view_guards()
+    )
     with (
         override_settings(RATELIMIT_USE_CACHE=config.alias, CAUSELOOP_ERRORS=app_settings),
-        patch.object(middleware, "check_view", stage),
+        patch.object(hooks, "_view_guards", guards),  # the rate-limit app's guard, or django-ratelimit alone
     ):
         RateLimitRule.objects.filter(name=RL_RULE).update(enabled=config.kind == "rule")
         rules.stamp.bump()

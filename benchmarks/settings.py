@@ -21,6 +21,9 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "rest_framework",
     "causeloop_errors",
+    "causeloop_errors.policies",
+    "causeloop_errors.ratelimits",
+    "causeloop_errors.audit",
 ]
 
 APP_MIDDLEWARE = "causeloop_errors.middleware.ErrorEnvelopeMiddleware"

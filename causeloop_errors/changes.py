@@ -6,12 +6,15 @@ delete and many-to-many change, so a listener (the audit app) records what chang
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.db.models import Model
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
 from causeloop_errors import signals
+
+logger = logging.getLogger("causeloop_errors")
 
 _IGNORED_FIELDS = {"updated_at"}
 _BEFORE = "_causeloop_before"
@@ -29,7 +32,7 @@ def snapshot(instance: Model) -> dict[str, Any]:
 
 
 def before_save(sender: type[Model], instance: Model, raw: bool = False, **kwargs: Any) -> None:
-    if not raw and instance.pk:
+    if not raw and instance.pk and signals.config_changed.has_listeners(sender):  # no listener: no query
         stored = sender._default_manager.filter(pk=instance.pk).first()
         setattr(instance, _BEFORE, snapshot(stored) if stored is not None else None)
 
@@ -51,6 +54,8 @@ def after_delete(sender: type[Model], instance: Model, **kwargs: Any) -> None:
 
 
 def on_m2m_changed(sender: Any, instance: Model, action: str, **kwargs: Any) -> None:
+    if not signals.config_changed.has_listeners(type(instance)):
+        return
     if action in ("pre_add", "pre_remove", "pre_clear"):
         setattr(instance, _BEFORE, snapshot(instance))
     elif action in ("post_add", "post_remove", "post_clear"):
@@ -65,7 +70,12 @@ def _announce(sender: type[Model], instance: Model, operation: str, before: Any,
         if before is None or after is None or before.get(name) != after.get(name)
     }
     if changes or operation != "changed":
-        signals.config_changed.send(sender=sender, instance=instance, operation=operation, changes=changes)
+        results = signals.config_changed.send_robust(
+            sender=sender, instance=instance, operation=operation, changes=changes
+        )
+        for receiver, outcome in results:  # a listener's failure never undoes the change
+            if isinstance(outcome, Exception):
+                logger.error("config_changed receiver %r failed", receiver, exc_info=outcome)
 
 
 def watch(model: type[Model]) -> None:

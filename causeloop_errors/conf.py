@@ -161,7 +161,7 @@ class Settings:
 
     @property
     def OPENAPI_RATE_LIMIT_ALL_OPERATIONS(self) -> bool | None:
-        """Document 429, 503 and the pacing headers on every operation; None: once RateLimitRuleThrottle is wired."""
+        """Document 429, 503 and the pacing headers on every operation; None: when the rate-limit app is installed."""
         return self._cached(
             "OPENAPI_RATE_LIMIT_ALL_OPERATIONS", lambda value: value if isinstance(value, bool) else None
         )
@@ -188,7 +188,3 @@ class Settings:
 
 
 app_settings = Settings()
-
-
-def _flag_or_none(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None

@@ -3,7 +3,8 @@
 - A *view guard* runs before each view (``process_view`` of the middleware) with ``(request, view_func)``; it
   refuses the request by raising an ``APIError``, which is answered as its envelope.
 - An *after-view* step runs once the view has returned and ``error_emitted`` was sent, outside the view's
-  transaction, for the requests its ``pending(request)`` says have work (e.g. audit events to write).
+  transaction, for the requests its ``pending(request)`` says have work (e.g. audit events to write). ``pending``
+  must not do I/O (it runs on the event loop under ASGI); a ``run`` that raises is logged, never answered.
 """
 
 from __future__ import annotations

@@ -136,7 +136,10 @@ class ErrorEnvelopeMiddleware:
                     logger.error("error_emitted receiver %r failed", receiver, exc_info=outcome)
         for step in hooks.after_view_steps():
             if step.pending(request):
-                step.run(request)
+                try:
+                    step.run(request)
+                except Exception:  # a feature's step never changes the response
+                    logger.exception("after-view step %r failed", step.run)
 
     @staticmethod
     def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:

@@ -9,6 +9,7 @@ the middleware the cause from the request itself, as the error views would have 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, RequestDataTooBig
@@ -62,9 +63,10 @@ def slashed_path(request: HttpRequest) -> str | None:
     if request.method in SAFE_METHODS or path.endswith("/") or not settings.APPEND_SLASH:
         return None
     urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
-    return f"{request.path}/" if _needs_slash(str(urlconf), path) else None
+    return f"{request.path}/" if _needs_slash(urlconf, path) else None
 
 
 @lru_cache(maxsize=1024)
-def _needs_slash(urlconf: str, path: str) -> bool:
+def _needs_slash(urlconf: Any, path: str) -> bool:
+    """``urlconf``: a dotted path or, as a middleware may set ``request.urlconf``, the module itself."""
     return not is_valid_path(path, urlconf) and bool(is_valid_path(f"{path}/", urlconf))

@@ -5,9 +5,9 @@ read from the cache at most once every ``CONFIG_CHECK_SECONDS`` per process (not
 that read was the most expensive part of a request), after a response has gone out (``request_finished``), so
 a process serving traffic learns of a change within that interval and no request waits for the read. A request
 reads it first only when the process has been idle for two intervals, so a change reaches every process within
-two intervals in any case. The process that saved the change sees it at once: a save or delete makes it reload
-on its next read (inside the saving transaction too, as in a test case), and bumps the stamp in the cache once
-the transaction commits. A cache that
+two intervals in any case. The process that saved the change sees it at once: until its transaction commits it
+reads the rows afresh on every request (``uncommitted``), and the commit bumps the stamp in the cache and here;
+a rollback leaves nothing behind. A cache that
 fails leaves the stamp as this process last knew it (one WARNING per minute) and is tried again after a back-off.
 """
 
@@ -26,6 +26,7 @@ from django.db import transaction
 
 from causeloop_errors import faults
 from causeloop_errors.conf import app_settings
+from causeloop_errors.uncommitted import PendingSaves
 
 logger = logging.getLogger("causeloop_errors")
 _local_aliases: dict[str, bool] = {}
@@ -94,6 +95,8 @@ class VersionStamp:
         self._next_check = 0.0  # monotonic time from which the stamp is read again after a response
         self._deadline = 0.0  # ... and from which a request reads it before going on (the process was idle)
         self._unpublished = False  # a bump the cache did not take: published again at the next check
+        self._pending = PendingSaves()  # saves of this process not committed yet
+        self._provisional = 0
         _stamps.add(self)
 
     def forget(self) -> None:
@@ -101,7 +104,17 @@ class VersionStamp:
         self._next_check = self._deadline = _earliest[0] = 0.0
 
     def current(self) -> str:
-        """Return the stamp as this process knows it; read the cache first only if it is two intervals old."""
+        """Return the stamp as this process knows it; read the cache first only if it is two intervals old.
+
+        While a save of this thread is not committed, every call returns a new stamp: what a store reads then
+        may be rolled back, so it is read again next time. A save rolled back makes the store read again too.
+        """
+        if self._pending.any():
+            pending, rolled_back = self._pending.settle()
+            self._local += rolled_back
+            if pending:
+                self._provisional += 1
+                return f"uncommitted:{self._provisional}"
         if time.monotonic() >= self._deadline:
             self._check()
         return f"{self._shared}:{self._local}"
@@ -150,12 +163,18 @@ class VersionStamp:
             self._shared = version
 
     def bump_on_commit(self, *, using: str = "default", **kwargs: Any) -> None:
-        """Reload in this process now, and bump for every process once the transaction commits (a model receiver).
+        """Bump for every process once the transaction commits (a model receiver); this thread reads it at once.
 
-        The local reload lets the saving code see its change before the commit: a test case, which never commits.
+        Until the commit, this thread's stores read the rows afresh on every request and keep nothing (see
+        ``current``), so a test case, which never commits, sees its change, and a rollback leaves no phantom.
         """
-        self._local += 1
-        transaction.on_commit(self.bump, using=using)
+
+        def committed() -> None:
+            self._pending.discard(committed)
+            self.bump()
+
+        self._pending.add(using, committed)
+        transaction.on_commit(committed, using=using)
 
 
 def forget_snapshots() -> None:

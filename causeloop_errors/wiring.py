@@ -14,11 +14,9 @@ from typing import Any
 
 from django.conf import settings
 
-from causeloop_errors import catalog, exceptions
+from causeloop_errors import catalog
 from causeloop_errors.codes import ErrorCode
 from causeloop_errors.conf import app_settings, imported
-
-RATE_LIMIT_CODES = frozenset({exceptions.RateLimited.code})
 
 
 @dataclass(frozen=True)
@@ -126,9 +124,8 @@ def rules_cover_every_operation() -> bool:
 
 
 def wired_codes() -> list[ErrorCode]:
-    """Return the registered codes this project can answer: a feature's codes only where it is wired."""
-    left_out = {entry.code for entry in catalog.all_codes() if entry.feature and not wired(entry.feature)}
-    throttled = _wired("DEFAULT_THROTTLE_CLASSES", None, "throttle_classes")
-    if not throttled and not rules_cover_every_operation():
-        left_out |= RATE_LIMIT_CODES  # neither a DRF throttle nor a rule can refuse a request
-    return [entry for entry in catalog.all_codes() if entry.code not in left_out]
+    """Return the registered codes this project can answer: a feature's codes only where it is wired.
+
+    The core's codes are all listed: any view may raise them (``rate_limited`` too: DRF's throttles, django-ratelimit).
+    """
+    return [entry for entry in catalog.all_codes() if not entry.feature or wired(entry.feature)]

@@ -106,14 +106,14 @@ def ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> RateLimitClock:
 
 
 @pytest.fixture
-def rate_limit_rule(db: None) -> Callable[..., RateLimitRule]:
-    """Return ``make(name, rate, **fields)``: a validated, saved rule that the next request obeys."""
+def rate_limit_rule(db: None, django_capture_on_commit_callbacks: Any) -> Callable[..., RateLimitRule]:
+    """Return ``make(name, rate, **fields)``: a validated rule, saved as if committed, that the next request obeys."""
 
     def make(name: str = "auth-ip", rate: str = "10/m", **fields: Any) -> RateLimitRule:
         rule = RateLimitRule(name=name, rate=rate, **fields)
         rule.full_clean()
-        rule.save()
-        rate_limit_rules.stamp.bump()  # what the save's on-commit receiver does once the test's transaction commits
+        with django_capture_on_commit_callbacks(execute=True):  # as the test's transaction committing
+            rule.save()
         return rule
 
     return make

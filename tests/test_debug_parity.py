@@ -64,3 +64,16 @@ def test_paths_differing_from_an_api_prefix_by_case_or_slashes_get_the_envelope(
     client = Client(raise_request_exception=False)
     # PATH_INFO as a server passes it: the test client would read "//api/nope" as a host ("api") and a path.
     assert_envelope(client.get("/", PATH_INFO=path), 404, "not_found")
+
+
+def test_a_urlconf_a_middleware_set_as_a_module_object_is_used_as_it_is() -> None:
+    # Django's own CommonMiddleware passes request.urlconf on as it is; a module object there was a 500.
+    from django.test import RequestFactory
+
+    import tests.urls_router as router_module
+    from causeloop_errors.request_checks import slashed_path
+
+    request = RequestFactory().post("/api/groups", {}, content_type="application/json")
+    request.urlconf = router_module  # type: ignore[attr-defined]
+
+    assert slashed_path(request) == "/api/groups/"

@@ -63,3 +63,37 @@ def test_an_after_view_step_runs_after_error_emitted_and_only_when_pending(fresh
         assert order == ["error_emitted", "step"]
     finally:
         signals.error_emitted.disconnect(dispatch_uid="tests.hooks.order")
+
+
+@pytest.mark.django_db
+def test_an_after_view_step_that_raises_is_logged_and_never_changes_the_response(
+    fresh_hooks: None, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(request: Any) -> None:
+        raise RuntimeError("a feature's bug")
+
+    hooks.add_after_view(lambda request: True, broken)
+    assert_envelope(client.get("/api/raise/api_not_found"), 404, "not_found")
+    assert "after-view step" in caplog.text
+
+
+@pytest.mark.django_db
+def test_a_host_model_watched_for_changes_is_announced_and_audited() -> None:
+    from django.contrib.auth.models import Group
+    from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+
+    from causeloop_errors import changes
+    from causeloop_errors.audit.models import AuditEvent
+
+    changes.watch(Group)
+    try:
+        Group.objects.create(name="support")
+    finally:
+        label = Group._meta.label
+        pre_save.disconnect(sender=Group, dispatch_uid=f"causeloop_errors.before_save.{label}")
+        post_save.disconnect(sender=Group, dispatch_uid=f"causeloop_errors.saved.{label}")
+        pre_delete.disconnect(sender=Group, dispatch_uid=f"causeloop_errors.before_delete.{label}")
+        post_delete.disconnect(sender=Group, dispatch_uid=f"causeloop_errors.deleted.{label}")
+    event = AuditEvent.objects.get(action="group.changed")
+    assert event.details["operation"] == "created"
+    assert event.details["changes"]["name"] == [None, "support"]

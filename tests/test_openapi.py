@@ -381,8 +381,9 @@ def test_declared_codes_can_differ_per_method_and_name_host_codes() -> None:
     assert code_enum(schema, 402) == ["insufficient_balance"]
 
 
-def test_error_statuses_replace_what_the_view_implies_but_500_stays() -> None:
-    assert error_statuses(generate(("api/replaced", ReplacedStatusesView)), "/api/replaced", "post") == {400, 500}
+def test_error_statuses_replace_what_the_view_implies_but_500_and_503_stay() -> None:
+    # 500: a crash; 503: the database unavailable. Any operation can answer them.
+    assert error_statuses(generate(("api/replaced", ReplacedStatusesView)), "/api/replaced", "post") == {400, 500, 503}
 
 
 def test_a_code_written_without_a_tuple_counts_as_one_code() -> None:
@@ -393,7 +394,7 @@ def test_a_code_written_without_a_tuple_counts_as_one_code() -> None:
 def test_a_declared_status_that_is_not_an_error_is_a_generator_warning() -> None:
     schema = generate(("api/success", SuccessStatusView))
     assert GENERATOR_STATS
-    assert error_statuses(schema, "/api/success", "get") == {409, 500}
+    assert error_statuses(schema, "/api/success", "get") == {409, 500, 503}
     assert "ErrorEnvelope200" not in schema["components"]["schemas"]
 
 
@@ -431,8 +432,8 @@ def test_paginated_list_documents_the_404_of_an_invalid_page() -> None:
 @override_settings(CAUSELOOP_ERRORS={"OPENAPI_RATE_LIMIT_ALL_OPERATIONS": False})
 def test_without_rules_everywhere_only_throttled_views_document_429() -> None:
     schema = generate(("api/none", SessionView), ("api/anon", AnonThrottledView), ("api/rules", RuleThrottledView))
-    assert error_statuses(schema, "/api/none", "get") == {500}
-    assert error_statuses(schema, "/api/anon", "get") == {429, 500}
+    assert error_statuses(schema, "/api/none", "get") == {500, 503}
+    assert error_statuses(schema, "/api/anon", "get") == {429, 500, 503}
     assert "X-RateLimit-Limit" not in schema["paths"]["/api/anon"]["get"]["responses"]["429"]["headers"]
     assert error_statuses(schema, "/api/rules", "get") == {429, 500, 503}
     assert "X-RateLimit-Limit" in schema["paths"]["/api/rules"]["get"]["responses"]["200"]["headers"]
@@ -552,11 +553,14 @@ UNWIRED = {
 def test_a_project_whose_views_wire_neither_policies_nor_rules_documents_neither() -> None:
     schema = generate(("api/plain", PlainTokenView))
     operation = schema["paths"]["/api/plain"]["post"]
-    assert error_statuses(schema, "/api/plain", "post") == {400, 401, 413, 415, 500}
+    assert error_statuses(schema, "/api/plain", "post") == {400, 401, 413, 415, 500, 503}
     codes = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]["properties"]["code"]["enum"]
-    assert {"mfa_required", "sso_required", "rate_limited"}.isdisjoint(codes)
+    assert {"mfa_required", "sso_required"}.isdisjoint(codes)
     headers = {name for response in operation["responses"].values() for name in response.get("headers", {})}
-    assert {"X-RateLimit-Limit", "MFA-Enforced-From", "Retry-After"}.isdisjoint(headers)
+    assert {"X-RateLimit-Limit", "MFA-Enforced-From"}.isdisjoint(headers)
+    assert "Retry-After" not in operation["responses"]["503"]["headers"] or not resolve(
+        schema, operation["responses"]["503"]["headers"]["Retry-After"]
+    ).get("required")  # the 503 of an unavailable database may say when to retry
 
 
 @override_settings(
@@ -572,3 +576,25 @@ def test_with_the_rate_limit_app_installed_rules_are_documented_on_every_operati
     assert "X-RateLimit-Limit" in schema["paths"]["/api/plain"]["post"]["responses"]["201"]["headers"]
     codes = schema["components"]["schemas"]["ErrorEnvelope"]["properties"]["error"]["properties"]["code"]["enum"]
     assert "rate_limited" in codes and "mfa_required" not in codes
+
+
+class DeclaresPolicyCodeView(PlainTokenView):
+    """Enforces a workspace policy by hand (``enforce(request)``) and says so."""
+
+    permission_classes = [IsAuthenticatedOrReadOnly]
+    error_codes = ("mfa_required",)
+
+
+def test_a_feature_code_a_view_declares_is_listed_in_a_component_named_after_its_codes(
+    example_schema: dict[str, Any],
+) -> None:
+    schema = generate(("api/declares", DeclaresPolicyCodeView))
+    body = schema["paths"]["/api/declares"]["post"]["responses"]["403"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ErrorEnvelope403ForbiddenMfaRequired"}
+    assert code_enum_of(schema, body) == ["forbidden", "mfa_required"]
+    exempt = example_schema["paths"]["/api/me"]["get"]["responses"]["403"]["content"]["application/json"]["schema"]
+    assert exempt == {"$ref": "#/components/schemas/ErrorEnvelope403Forbidden"}
+
+
+def code_enum_of(schema: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    return resolve(schema, reference)["properties"]["error"]["properties"]["code"]["enum"]

@@ -205,12 +205,15 @@ def test_a_rule_saved_in_a_test_that_never_commits_is_seen_at_once() -> None:
 
 
 @pytest.mark.django_db
-def test_the_plugin_forgets_snapshots_a_rolled_back_test_left(request: pytest.FixtureRequest) -> None:
+def test_the_plugin_forgets_snapshots_a_rolled_back_test_left(
+    request: pytest.FixtureRequest, django_capture_on_commit_callbacks: Any
+) -> None:
     from causeloop_errors.ratelimits.models import RateLimitRule
     from causeloop_errors.versioning import forget_snapshots
 
     assert "_causeloop_errors_fresh_snapshots" in request.fixturenames  # autouse, from the plugin
-    RateLimitRule.objects.create(name="rolled-back", rate="5/m", key="ip", path_prefix="/api/")
+    with django_capture_on_commit_callbacks(execute=True):  # as committed: the store keeps what it reads
+        RateLimitRule.objects.create(name="rolled-back", rate="5/m", key="ip", path_prefix="/api/")
     assert "rolled-back" in _rule_names()
     RateLimitRule.objects.filter(name="rolled-back")._raw_delete(RateLimitRule.objects.db)  # as a rollback: no signal
     assert "rolled-back" in _rule_names()  # the snapshot outlives its row ...

@@ -117,4 +117,5 @@ def on_config_changed(sender: type[Model], instance: Model, operation: str, chan
     request = trace.get_current_request()
     details = {"object": str(instance), "operation": operation, "changes": changes}
     workspace = getattr(instance, "workspace_key", "")
-    audit.record(CHANGE_ACTIONS[sender.__name__], request=request, workspace_key=workspace, details=details)
+    action = CHANGE_ACTIONS.get(sender.__name__, f"{sender._meta.model_name}.changed")  # a host's watched model
+    audit.record(action, request=request, workspace_key=workspace, details=details)

@@ -18,7 +18,6 @@ from causeloop_errors.styles import Style, configured_style, load
 
 ENVELOPE = "ErrorEnvelope"
 PROBLEM = "problem"
-WITHOUT_POLICY = "WithoutPolicy"  # suffix of the body components of operations no workspace policy guards
 _PAGE_PARAMETERS = ("page_query_param", "cursor_query_param")  # paginators that answer 404 to a bad page
 
 
@@ -72,7 +71,8 @@ class ErrorAutoSchema(AutoSchema):
         shape = self._shape(operation)
         replaced = statuses.declared(self.view, STATUSES_ATTRIBUTE, shape)
         found = set(statuses.inferred(self.view, shape) if replaced is None else replaced)
-        for code in statuses.declared(self.view, CODES_ATTRIBUTE, shape) or ():
+        self._declared_codes = [code for code in statuses.declared(self.view, CODES_ATTRIBUTE, shape) or ()]
+        for code in self._declared_codes:
             entry = catalog.get(code)
             if entry is None:
                 warn(f"{CODES_ATTRIBUTE} names {code!r}, which is not a registered error code")
@@ -106,7 +106,13 @@ class ErrorAutoSchema(AutoSchema):
 
     def _error_response(self, status: int, description: str | None) -> dict[str, Any]:
         codes = codes_for(status, self.view)
-        variant = "" if codes == codes_for(status) else WITHOUT_POLICY  # a policy-exempt view's 403: fewer codes
+        for code in getattr(self, "_declared_codes", ()):  # what the view says it raises, a feature's code too
+            entry = catalog.get(code) if isinstance(code, str) else None
+            if entry is not None and entry.status == status and entry not in codes:
+                codes.append(entry)
+        # The project's codes of the status share one component; another set (a policy-exempt view's 403) is named
+        # after its codes, e.g. ErrorEnvelope403Forbidden.
+        variant = "" if codes == codes_for(status) else "".join(entry.code.title().replace("_", "") for entry in codes)
         headers: dict[str, Any] = {}
         if status == 401:
             headers["WWW-Authenticate"] = self._header("WWW-Authenticate")

@@ -187,6 +187,3 @@ def headers() -> dict[str, dict[str, Any]]:
         found["RateLimit-Policy"] = _header('IETF draft field, e.g. "auth-ip";q=10;w=60.', {"type": "string"})
         found["RateLimit"] = _header('IETF draft field, e.g. "auth-ip";r=0;t=41.', {"type": "string"})
     return found
-
-
-PACING = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")

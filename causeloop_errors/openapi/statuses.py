@@ -18,7 +18,7 @@ from causeloop_errors.conf import app_settings
 
 CODES_ATTRIBUTE = "error_codes"
 STATUSES_ATTRIBUTE = "error_statuses"
-ALWAYS = frozenset({500})
+ALWAYS = frozenset({500, 503})  # a crash; a database that is unavailable (database_errors)
 BODY = frozenset({400, 413, 415})  # invalid or malformed, too large, a content type no parser reads
 
 

@@ -1,7 +1,8 @@
 """pytest plugin of causeloop_errors, loaded through the ``pytest11`` entry point.
 
 Loaded in every pytest run of a project that installs the package, so it imports nothing from Django at import
-time; its fixtures need Django settings only when a test uses them (and skip without them, as pytest-django's do).
+time. Its one autouse fixture does nothing unless Django is set up with ``causeloop_errors`` installed; the
+others need Django settings only when a test uses them (and skip without them, as pytest-django's do).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
@@ -21,10 +23,10 @@ PROTECTED = "/api/policy/protected"
 
 
 @pytest.fixture
-def policies(django_capture_on_commit_callbacks: object) -> None:
-    WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
-    WorkspacePolicy.objects.create(workspace_key="globex", require_sso=True)
-    store.invalidate()
+def policies(django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # as committed: the store keeps what it reads
+        WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
+        WorkspacePolicy.objects.create(workspace_key="globex", require_sso=True)
 
 
 @pytest.fixture

@@ -114,8 +114,11 @@ def test_no_policy_at_all_is_none() -> None:
     assert PolicyStore().get("acme") is None
 
 
-def test_store_serves_from_memory_after_warm_up(django_assert_num_queries: object) -> None:
-    WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
+def test_store_serves_from_memory_after_warm_up(
+    django_assert_num_queries: object, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # as committed: the store keeps what it reads
+        WorkspacePolicy.objects.create(workspace_key="acme", require_mfa=True)
     store = PolicyStore()
     store.get("acme")
     with django_assert_num_queries(0):  # type: ignore[operator]

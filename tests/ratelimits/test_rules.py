@@ -291,8 +291,9 @@ def test_an_office_network_gets_a_higher_rate_until_its_rule_expires(
 
 
 @pytest.mark.django_db
-def test_rules_are_read_once_per_process_until_the_stamp_changes() -> None:
-    RateLimitRule.objects.create(name="first", rate="10/m")
+def test_rules_are_read_once_per_process_until_the_stamp_changes(django_capture_on_commit_callbacks: Any) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # as committed: the store keeps what it reads
+        RateLimitRule.objects.create(name="first", rate="10/m")
     stamp.bump()
     local = RuleStore()
     assert [rule.name for rule in local.rules()] == ["first"]
@@ -377,3 +378,31 @@ def test_a_rule_row_the_form_would_reject_does_not_take_the_site_down(fields: di
     client = Client(raise_request_exception=False)
     assert client.get("/pages/ok").status_code == 200
     assert client.get("/admin/login/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_read_inside_a_transaction_that_rolls_back_leaves_no_phantom() -> None:
+    from django.db import transaction
+
+    class RolledBack(Exception):
+        pass
+
+    assert store.rules() == ()
+    with pytest.raises(RolledBack), transaction.atomic():
+        RateLimitRule.objects.create(name="phantom", rate="1/m", path_prefix="/api/")
+        assert [rule.name for rule in store.rules()] == ["phantom"]  # the saving code sees its change
+        assert [rule.name for rule in store.rules()] == ["phantom"]  # read afresh, never kept for good
+        raise RolledBack
+    assert store.rules() == ()  # the rollback dropped the save's on-commit callback: read again, nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rule_committed_is_kept_and_read_once() -> None:
+    from django.db import transaction
+
+    with transaction.atomic():
+        RateLimitRule.objects.create(name="kept", rate="1/m", path_prefix="/api/")
+    assert [rule.name for rule in store.rules()] == ["kept"]
+    with CaptureQueriesContext(connection) as queries:
+        assert [rule.name for rule in store.rules()] == ["kept"]
+    assert len(queries) == 0
