@@ -143,7 +143,12 @@ class ErrorEnvelopeMiddleware:
 
     @staticmethod
     def _needs_after_view(request: HttpRequest, response: HttpResponseBase) -> bool:
-        return failure_of(response) is not None or any(step.pending(request) for step in hooks.after_view_steps())
+        if failure_of(response) is not None:
+            return True
+        for step in hooks.after_view_steps():  # noqa: SIM110  # a loop, not any(generator): on every response
+            if step.pending(request):
+                return True
+        return False
 
     def _finish(
         self, request: HttpRequest, response: HttpResponseBase, trace_id: str, id_header: str

@@ -76,3 +76,13 @@ def test_no_module_is_over_about_two_hundred_lines() -> None:
         if "migrations" not in path.parts and (length := len(path.read_text().splitlines())) > 210
     }
     assert long == {}
+
+
+def test_the_styles_and_the_catalog_do_not_import_each_other() -> None:
+    # The catalog adds the configured style's codes; the styles read only the ErrorCode type (codes.py).
+    styles = sorted((PACKAGE / "styles").glob("*.py"))
+    assert styles
+    for path in [*styles, PACKAGE / "envelope.py", PACKAGE / "codes.py"]:
+        imported = _imports(path)
+        assert not {"causeloop_errors.catalog", "causeloop_errors.conversion"} & imported, path.name
+        assert "catalog" not in {name.rsplit(".", 1)[-1] for name in imported if name.startswith("causeloop_errors")}
