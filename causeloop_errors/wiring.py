@@ -57,11 +57,6 @@ def add_feature(feature: Feature) -> None:
     _features[feature.name] = feature
 
 
-def feature(name: str) -> Feature | None:
-    """Return the registered feature ``name``, or None when its app is not installed."""
-    return _features.get(name)
-
-
 def features() -> list[Feature]:
     """Return the registered features (those whose apps are installed)."""
     return list(_features.values())
@@ -128,4 +123,6 @@ def wired_codes() -> list[ErrorCode]:
 
     The core's codes are all listed: any view may raise them (``rate_limited`` too: DRF's throttles, django-ratelimit).
     """
-    return [entry for entry in catalog.all_codes() if not entry.feature or wired(entry.feature)]
+    codes = catalog.all_codes()
+    applied = {name for name in {entry.feature for entry in codes if entry.feature} if wired(name)}  # one walk each
+    return [entry for entry in codes if not entry.feature or entry.feature in applied]
